@@ -1,0 +1,409 @@
+"""The root of `moncompte`: global options, lazy command registration, exit codes.
+
+`main(argv, env)` returns the exit code instead of exiting, so tests run the whole CLI
+in-process; `run()` is the console script. Global options are lifted out of argv wherever
+they appear (before or after the subcommand) before Typer sees the rest, and only the
+module of the command being run is imported: `--version` does not import Typer at all and
+`--help` imports no command module, keyring, httpx or server code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import IO, TYPE_CHECKING, Any
+
+from cli import __version__
+
+if TYPE_CHECKING:
+    import typer
+
+    from cli.context import Env, GlobalOptions
+
+PROG = "moncompte"
+COMPLETE_VAR = "_MONCOMPTE_COMPLETE"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A top-level command: where it lives and its one-line help (shown without importing)."""
+
+    name: str
+    module: str
+    attr: str
+    help: str
+
+
+# The table of commands. A module exposes either a `typer.Typer` (a group of subcommands)
+# or a plain function (one command) under `attr`; see `_load`.
+COMMANDS: tuple[Entry, ...] = (
+    Entry("login", "commands.auth", "login", "Log in and store the credential."),
+    Entry("logout", "commands.auth", "logout", "Revoke the credential and forget it."),
+    Entry("whoami", "commands.auth", "whoami", "Who you are, on which server, stored where."),
+    Entry("contracts", "commands.contracts", "app", "Your contracts: offer, price, commitment."),
+    Entry("invoices", "commands.invoices", "app", "Invoices: list, show, download."),
+    Entry("schedule", "commands.schedule", "app", "Payment schedule of an instalment plan."),
+    Entry("change-iban", "commands.change_iban", "app", "Change the bank account debited."),
+    Entry("reschedule", "commands.reschedule", "app", "Move an instalment to a later date."),
+    Entry("terminate", "commands.terminate", "app", "Terminate a contract (shows the cost first)."),
+    Entry("claim", "commands.claim", "app", "Claims: new, list, show, reply, escalate, letter."),
+    Entry("diagnose", "commands.diagnose", "app", "Check the account for known problems."),
+    Entry("customers", "commands.customers", "app", "Staff: list, show, search customers."),
+    Entry("completion", "commands.completion", "completion", "Print a shell completion script."),
+    Entry("config", "commands.config", "app", "Settings and profiles: get, set, list, profiles."),
+    Entry("api", "commands.api", "api", "Make an authenticated API request, print the JSON."),
+    Entry(
+        "sandbox", "commands.sandbox", "app", "The built-in sandbox: serve, reset, status, token."
+    ),
+)
+BY_NAME = {e.name: e for e in COMMANDS}
+
+# --- global options --------------------------------------------------------------------------
+
+_VALUE_OPTIONS = {
+    "-o": "output",
+    "--output": "output",
+    "--profile": "profile",
+    "--api-url": "api_url",
+    "--timeout": "timeout",
+    "--columns": "columns",
+    "--token-file": "token_file",
+}
+_FLAG_OPTIONS = {
+    "--no-color": "no_color",
+    "-q": "quiet",
+    "--quiet": "quiet",
+    "-v": "verbose",
+    "--verbose": "verbose",
+}
+_SHORT_FLAGS = {"q": "quiet", "v": "verbose"}
+
+
+def scan_globals(argv: Sequence[str]) -> tuple[GlobalOptions, list[str]]:
+    """Lift global options out of argv, wherever they are; stop at `--`.
+
+    The names are reserved: no subcommand may define -o, -q, -v, --profile, ... itself.
+    """
+    from cli.config import FORMATS, check_profile_name
+    from cli.context import GlobalOptions
+    from cli.errors import UsageError
+
+    opts = GlobalOptions()
+    rest: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            rest.extend(argv[i:])
+            break
+        name, eq, inline = arg.partition("=") if arg.startswith("--") else (arg, "", "")
+        if name in _VALUE_OPTIONS or (arg.startswith("-o") and len(arg) > 2 and arg[1] == "o"):
+            if name in _VALUE_OPTIONS:
+                field = _VALUE_OPTIONS[name]
+                if eq:
+                    value = inline
+                elif i + 1 < len(argv):
+                    i += 1
+                    value = argv[i]
+                else:
+                    raise UsageError(f"option {name} needs a value")
+            else:  # -ojson
+                field, value = "output", arg[2:]
+            _set_value(opts, field, name, value, FORMATS, check_profile_name)
+        elif arg in _FLAG_OPTIONS:
+            setattr(opts, _FLAG_OPTIONS[arg], True)
+        elif (
+            len(arg) > 2
+            and arg[0] == "-"
+            and arg[1] != "-"
+            and all(ch in _SHORT_FLAGS for ch in arg[1:])
+        ):  # -qv, -vv
+            for ch in arg[1:]:
+                setattr(opts, _SHORT_FLAGS[ch], True)
+        else:
+            rest.append(arg)
+        i += 1
+    return opts, rest
+
+
+def _set_value(
+    opts: GlobalOptions,
+    field: str,
+    name: str,
+    value: str,
+    formats: Sequence[str],
+    check_profile: Callable[[str], str],
+) -> None:
+    from cli.errors import UsageError
+
+    if field == "output":
+        if value not in formats:
+            raise UsageError(
+                f"invalid output format {value!r}", hint=f"choose one of {', '.join(formats)}"
+            )
+        opts.output = value
+    elif field == "timeout":
+        try:
+            seconds = float(value)
+        except ValueError:
+            seconds = -1.0
+        if not seconds > 0 or seconds == float("inf"):
+            raise UsageError(f"invalid {name} {value!r}: expected seconds above 0")
+        opts.timeout = seconds
+    elif field == "columns":
+        names = [c.strip() for c in value.split(",") if c.strip()]
+        if not names:
+            raise UsageError(f"{name} needs at least one column name")
+        opts.columns = names
+    elif field == "profile":
+        opts.profile = check_profile(value)
+    elif field == "api_url":
+        from cli.config import parse_value
+
+        opts.api_url = str(parse_value("api_url", value))
+    else:
+        if not value:
+            raise UsageError(f"option {name} needs a value")
+        setattr(opts, field, value)
+
+
+# --- the Typer app -----------------------------------------------------------------------------
+
+
+def build_app(names: Sequence[str] | None = None, *, stubs: bool = False) -> typer.Typer:
+    """The root app with the commands in `names` (all when None).
+
+    With `stubs`, commands are registered as help-only placeholders: the root `--help`
+    lists every command without importing any of them.
+    """
+    import typer
+
+    app = typer.Typer(
+        name=PROG,
+        help="Manage your subscription account: invoices, schedule, bank details, "
+        "termination, claims, diagnose.\n\n"
+        "Global options may also be given after the command. With no server configured, "
+        "commands run against the built-in sandbox (demo data).",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+        context_settings={"help_option_names": ["-h", "--help"]},
+        epilog="Exit codes: 0 ok, 1 unexpected error, 2 usage, 3 not authenticated, "
+        "4 not found, 5 refused by a rule, 6 network/unavailable, 7 partial failure, "
+        "130 interrupted.",
+    )
+    app.callback()(_root_callback())
+    for entry in COMMANDS if names is None else [BY_NAME[n] for n in names]:
+        if stubs:
+            app.command(entry.name, help=entry.help, add_help_option=False)(_stub)
+        else:
+            _register(app, entry)
+    return app
+
+
+def _stub() -> None:  # pragma: no cover - only its help is ever shown
+    """Placeholder: the real command is imported when it runs."""
+
+
+def _root_callback() -> Callable[..., None]:
+    """The root callback, built on demand: its option defaults need Typer imported."""
+    import typer
+
+    def opt(*decls: str, help: str, flag: bool = False, metavar: str | None = None) -> Any:
+        return typer.Option(
+            False if flag else None, *decls, help=help, show_default=False, metavar=metavar
+        )
+
+    def root(
+        output: str = opt(
+            "-o",
+            "--output",
+            help="Output format: table, json, ndjson, csv, tsv, markdown.",
+            metavar="FORMAT",
+        ),
+        profile: str = opt(
+            "--profile", help="Profile to use (env MONCOMPTE_PROFILE).", metavar="NAME"
+        ),
+        api_url: str = opt(
+            "--api-url", help="API base URL (env MONCOMPTE_API_URL).", metavar="URL"
+        ),
+        timeout: float = opt("--timeout", help="HTTP timeout in seconds.", metavar="SECONDS"),
+        columns: str = opt(
+            "--columns", help="Columns to show, comma-separated, in order.", metavar="A,B"
+        ),
+        token_file: str = opt(
+            "--token-file", help="Read the access token from this file.", metavar="PATH"
+        ),
+        no_color: bool = opt("--no-color", help="No colour (also NO_COLOR, TERM=dumb).", flag=True),
+        quiet: bool = opt("-q", "--quiet", help="Only data and errors.", flag=True),
+        verbose: bool = opt("-v", "--verbose", help="Debug log on stderr, no secrets.", flag=True),
+        version: bool = opt("--version", help="Print the version and exit.", flag=True),
+    ) -> None:
+        """Manage your subscription account."""
+        # The values never arrive here: main() lifts global options out of argv first.
+        # They are declared only so that `moncompte --help` documents them.
+
+    return root
+
+
+def _register(app: typer.Typer, entry: Entry) -> None:
+    import typer
+
+    obj = _load(entry)
+    if isinstance(obj, typer.Typer):
+        app.add_typer(obj, name=entry.name, help=entry.help)
+    else:
+        app.command(entry.name, help=None)(obj)
+
+
+def _load(entry: Entry) -> Any:
+    from cli.errors import MoncompteError
+
+    try:
+        module = importlib.import_module(entry.module)
+    except ModuleNotFoundError as exc:
+        if exc.name == entry.module:
+            raise MoncompteError(f"command '{entry.name}' is not available in this build") from exc
+        raise
+    obj = getattr(module, entry.attr, None)
+    if obj is None:
+        # Tolerate either shape: a group `app`, or a function named after the command.
+        obj = getattr(module, "app", None) or getattr(module, entry.name.replace("-", "_"), None)
+    if obj is None:
+        raise MoncompteError(f"command '{entry.name}' is not available in this build")
+    return obj
+
+
+# --- main ---------------------------------------------------------------------------------------
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    env: Env | None = None,
+    *,
+    streams: tuple[IO[str], IO[str], IO[str]] | None = None,
+) -> int:
+    """Run `moncompte` with `argv`; return the exit code. `streams` = (stdin, stdout, stderr)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    head = args[: args.index("--")] if "--" in args else args
+    if "--version" in head:
+        out = env.stdout if env is not None else (streams[1] if streams else sys.stdout)
+        out.write(f"{PROG} {__version__}\n")
+        out.flush()
+        return 0
+
+    from cli.context import Env
+    from cli.errors import handle
+
+    if env is None:
+        env = Env(*streams) if streams else Env()
+    try:
+        options, rest = scan_globals(args)
+        env.options = env.options.merged(options)
+        return _run(rest, env)
+    except (Exception, KeyboardInterrupt) as exc:  # the one place errors become exit codes
+        return handle(exc, env)
+    finally:
+        with contextlib.suppress(Exception):
+            env.close()
+
+
+def _run(args: list[str], env: Env) -> int:
+    import typer
+    import typer.main
+
+    from cli.errors import MoncompteError, handle
+
+    completing = bool(os.environ.get(COMPLETE_VAR))
+    if completing:
+        app = build_app(_available())
+    else:
+        if not args:
+            args = ["--help"]
+        first = next((a for a in args if not a.startswith("-")), None)
+        app = build_app([first]) if first in BY_NAME else build_app(stubs=True)
+    _activate_messages(env)
+    command = typer.main.get_command(app)
+    with contextlib.redirect_stdout(env.stdout), contextlib.redirect_stderr(env.stderr):
+        try:
+            result = command.main(
+                args=args,
+                prog_name=PROG,
+                complete_var=COMPLETE_VAR,
+                standalone_mode=completing,
+                obj=env,
+            )
+        except SystemExit as exc:  # completion mode, or a library calling sys.exit
+            return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        except typer.Abort:
+            return handle(KeyboardInterrupt(), env)
+        except typer.Exit as exc:
+            return exc.exit_code
+        except MoncompteError:
+            raise
+        except Exception as exc:
+            if _is_click_error(exc):
+                return _usage(exc, env)
+            raise
+    if result == 130:  # Typer turns Ctrl-C into Exit(130); say so like everywhere else
+        return handle(KeyboardInterrupt(), env)
+    return result if isinstance(result, int) and not isinstance(result, bool) else 0
+
+
+def _activate_messages(env: Env) -> None:
+    """Select the message catalogue for the run's locale (profile beats LANG)."""
+    from cli.errors import MoncompteError
+
+    try:
+        locale = env.locale
+    except MoncompteError:  # a corrupt config: reported by the command that reads it
+        return
+    from cli import i18n
+
+    i18n.activate(locale)
+
+
+def _available() -> list[str]:
+    """Every command whose module imports (completion must see them all)."""
+    names = []
+    for entry in COMMANDS:
+        try:
+            _load(entry)
+        except Exception:
+            continue
+        names.append(entry.name)
+    return names
+
+
+def _is_click_error(exc: Exception) -> bool:
+    # Typer vendors Click; its exceptions are recognised by shape, not imported by path.
+    return hasattr(exc, "exit_code") and hasattr(exc, "format_message")
+
+
+def _usage(exc: Exception, env: Env) -> int:
+    message = str(exc.format_message()).strip()  # type: ignore[attr-defined]
+    code = int(exc.exit_code)  # type: ignore[attr-defined]
+    ctx = getattr(exc, "ctx", None)
+    if type(exc).__name__ == "NoArgsIsHelpError":  # a group run without its subcommand
+        env.stderr.write(message + "\n")
+        env.stderr.flush()
+        return code
+    if message:
+        env.stderr.write(f"error: {message[:1].lower()}{message[1:]}\n")
+        path = getattr(ctx, "command_path", PROG) if ctx is not None else PROG
+        env.stderr.write(f"hint: see '{path} --help'\n")
+        env.stderr.flush()
+    return code
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    run()

@@ -1,0 +1,416 @@
+"""The API client: one keep-alive connection pool per run, auth, retries, problem -> error.
+
+Retry policy (architecture.md, "Reliability"):
+- GET/HEAD are retried on transport errors and 429/502/503/504;
+- mutations always carry an Idempotency-Key and are retried only on errors where the
+  server provably did not answer (connection failures) and on 429/503, reusing that key,
+  so a retried POST is replayed by the server instead of done twice;
+- waits are exponential with full jitter (base 0.2 s, cap 5 s, 3 retries), or the server's
+  Retry-After; a Retry-After beyond 30 s is not waited for: we stop and say when to retry,
+  because a CLI that sleeps for minutes looks hung.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import ipaddress
+import json as jsonlib
+import platform
+import random
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from cli import __version__
+from cli.credentials import CredentialStore, Tokens, expires_at_from
+from cli.errors import AuthError, MoncompteError, NetworkError, UsageError, from_problem
+
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
+MUTATIONS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+RETRY_STATUS_IDEMPOTENT = frozenset({429, 502, 503, 504})
+RETRY_STATUS_MUTATION = frozenset({429, 503})
+TOKEN_PATH = "/v1/auth/token"
+REVOKE_PATH = "/v1/auth/revoke"
+USER_AGENT = f"moncompte/{__version__} python/{platform.python_version()}"
+
+Params = Mapping[str, str | int | float | bool | None]
+Log = Callable[[str], None]
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_base_url(url: str) -> str:
+    """Refuse anything but https://, or http:// on a loopback host (tokens in clear text)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"invalid API URL {url!r}: expected https://host[/path]")
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise UsageError(
+            f"refusing plain http:// for {parts.hostname}: tokens would travel in clear text",
+            hint="use https://, or http:// only with 127.0.0.1, ::1 or localhost",
+        )
+    return url.rstrip("/")
+
+
+def retry_after_seconds(value: str | None, now: float) -> float | None:
+    """Retry-After as seconds: either delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, when.timestamp() - now)
+
+
+class ApiClient:
+    """Talks to the API for one run; commands get it from `env.api()`."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        store: CredentialStore | None = None,
+        profile: str = "default",
+        timeout: float = 15.0,
+        log: Log | None = None,
+        max_retries: int = 3,
+        backoff_base: float = 0.2,
+        backoff_cap: float = 5.0,
+        retry_after_cap: float = 30.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.base_url = check_base_url(base_url)
+        self.host = urlsplit(self.base_url).netloc
+        self.store = store
+        self.profile = profile
+        self.max_retries = max_retries
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.retry_after_cap = retry_after_cap
+        self._log = log
+        self._sleep = sleep
+        self._clock = clock
+        self._tokens: Tokens | None = None
+        self._tokens_loaded = False
+        # trust_env: HTTPS_PROXY/NO_PROXY/SSL_CERT_FILE apply, as users of proxies expect.
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            timeout=httpx.Timeout(timeout),
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+            trust_env=True,
+            follow_redirects=False,  # a redirect could carry the token elsewhere
+            transport=transport,
+        )
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> ApiClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- tokens ------------------------------------------------------------------------
+
+    def use_tokens(self, tokens: Tokens | None) -> None:
+        """Use these tokens for this run instead of the store's (login, tests)."""
+        self._tokens = tokens
+        self._tokens_loaded = True
+
+    @property
+    def tokens(self) -> Tokens | None:
+        return self._load_tokens()
+
+    def _load_tokens(self) -> Tokens | None:
+        if not self._tokens_loaded:
+            self._tokens = self.store.get(self.profile) if self.store else None
+            self._tokens_loaded = True
+            issued_for = self._tokens.api_url if self._tokens else None
+            if issued_for and issued_for.rstrip("/") != self.base_url:
+                # Never send a token to a server it was not issued by.
+                raise AuthError(
+                    f"the credential of profile {self.profile!r} is for "
+                    f"{issued_for}, not {self.base_url}",
+                    hint=f"run 'moncompte login --api-url {self.base_url}' "
+                    "or choose another --profile",
+                )
+        return self._tokens
+
+    def _access_token(self) -> str:
+        tokens = self._load_tokens()
+        if tokens is None:
+            where = self.store.describe() if self.store else "no credential store"
+            raise AuthError(
+                f"not logged in (profile {self.profile!r}, {where})",
+                hint="run 'moncompte login', or set MONCOMPTE_TOKEN",
+            )
+        now = dt.datetime.fromtimestamp(self._clock(), dt.UTC)
+        if tokens.refresh_token and tokens.expires_soon(now):
+            self._debug("access token expires soon: refreshing")
+            tokens = self._refresh(tokens)
+        return tokens.access_token
+
+    def _refresh(self, tokens: Tokens) -> Tokens:
+        assert tokens.refresh_token
+        response = self.send(
+            "POST",
+            TOKEN_PATH,
+            json={"grant_type": "refresh_token", "refresh_token": tokens.refresh_token},
+            auth=False,
+        )
+        if response.status_code >= 400:
+            problem = _json_or_none(response)
+            detail = problem.get("detail") if isinstance(problem, dict) else None
+            raise AuthError(
+                f"the session has expired and could not be renewed ({detail or 'refused'})",
+                hint="run 'moncompte login' again",
+                status=response.status_code,
+            )
+        body = _json_or_none(response)
+        if not isinstance(body, dict):
+            raise AuthError("the server answered the token refresh without a token")
+        now = dt.datetime.fromtimestamp(self._clock(), dt.UTC)
+        fresh = Tokens(
+            access_token=str(body["access_token"]),
+            refresh_token=str(body.get("refresh_token") or tokens.refresh_token),
+            expires_at=expires_at_from(body.get("expires_in"), now),
+            api_url=tokens.api_url,
+            username=tokens.username,
+            scope=str(body.get("scope") or tokens.scope or "") or None,
+        )
+        self._tokens = fresh
+        if self.store is not None and self.store.writable:
+            try:
+                self.store.set(self.profile, fresh)
+            except MoncompteError as exc:  # still usable for this run
+                self._debug(f"could not save the renewed token: {exc.message}")
+        self._debug("access token renewed")
+        return fresh
+
+    # -- the request loop --------------------------------------------------------------
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params | None = None,
+        json: Any = None,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
+        auth: bool = True,
+        retry: bool = True,
+    ) -> httpx.Response:
+        """Send with auth, refresh and retries; return the final response whatever its status."""
+        method = method.upper()
+        url = self._path(path)
+        hdrs = dict(headers or {})
+        if method in MUTATIONS:
+            hdrs["Idempotency-Key"] = idempotency_key or str(uuid.uuid4())
+        if content is not None:
+            hdrs.setdefault("Content-Type", "application/json")
+        clean_params = {k: v for k, v in (params or {}).items() if v is not None}
+        quiet_body = path.startswith(("/v1/auth/",))
+        refreshed = False
+        attempt = 0
+        while True:
+            if auth:
+                hdrs["Authorization"] = f"Bearer {self._access_token()}"
+            started = time.monotonic()
+            self._debug(f"> {method} {self.base_url}{url}" + _qs(clean_params))
+            try:
+                response = self._http.request(
+                    method, url, params=clean_params, json=json, content=content, headers=hdrs
+                )
+            except httpx.TransportError as exc:
+                elapsed = (time.monotonic() - started) * 1000
+                self._debug(f"< {method} {url} failed after {elapsed:.0f} ms: {_why(exc)}")
+                if retry and attempt < self.max_retries and self._retryable_error(method, exc):
+                    attempt += 1
+                    self._wait(self._backoff(attempt), attempt, _why(exc))
+                    continue
+                raise self._network_error(exc) from exc
+            elapsed = (time.monotonic() - started) * 1000
+            self._debug(
+                f"< {response.status_code} {method} {url} {elapsed:.0f} ms"
+                + (" (body not logged)" if quiet_body else "")
+            )
+            if response.status_code == 401 and auth and not refreshed:
+                tokens = self._tokens
+                if tokens is not None and tokens.refresh_token and _expired(response):
+                    refreshed = True
+                    self._refresh(tokens)
+                    continue
+            retry_on = RETRY_STATUS_IDEMPOTENT if method in IDEMPOTENT else RETRY_STATUS_MUTATION
+            if retry and response.status_code in retry_on and attempt < self.max_retries:
+                delay = retry_after_seconds(response.headers.get("Retry-After"), self._clock())
+                if delay is not None and delay > self.retry_after_cap:
+                    self._debug(f"Retry-After {delay:.0f} s is over the cap: not retrying")
+                    return response
+                attempt += 1
+                self._wait(
+                    delay if delay is not None else self._backoff(attempt),
+                    attempt,
+                    f"HTTP {response.status_code}",
+                )
+                continue
+            return response
+
+    def _retryable_error(self, method: str, exc: httpx.TransportError) -> bool:
+        if method in IDEMPOTENT:
+            return True
+        # A mutation is retried only when the request cannot have been processed, or the
+        # idempotency key makes a replay safe and the server surely answered nothing yet.
+        return isinstance(
+            exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.RemoteProtocolError
+        )
+
+    def _backoff(self, attempt: int) -> float:
+        """Full jitter: uniform in [0, min(cap, base * 2**attempt)]."""
+        return random.uniform(0, min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1)))
+
+    def _wait(self, delay: float, attempt: int, why: str) -> None:
+        self._debug(f"retry {attempt}/{self.max_retries} in {delay:.2f} s after {why}")
+        self._sleep(delay)
+
+    def _network_error(self, exc: httpx.TransportError) -> NetworkError:
+        if isinstance(exc, httpx.TimeoutException):
+            return NetworkError(
+                f"timed out talking to {self.host} ({_why(exc)})",
+                hint="raise --timeout, or check the network",
+            )
+        if isinstance(exc, httpx.ConnectError):
+            return NetworkError(
+                f"cannot connect to {self.host}: {_why(exc)}",
+                hint="check --api-url and the network (HTTPS_PROXY/NO_PROXY apply)",
+            )
+        return NetworkError(f"network error talking to {self.host}: {_why(exc)}")
+
+    def _path(self, path: str) -> str:
+        if "://" in path or path.startswith("//"):
+            raise UsageError(
+                f"expected a path such as /v1/me, not a URL: {path!r}",
+                hint="the server is chosen with --api-url",
+            )
+        return path if path.startswith("/") else "/" + path
+
+    def _debug(self, message: str) -> None:
+        if self._log is not None:
+            self._log(message)
+
+    # -- conveniences that raise typed errors -------------------------------------------
+
+    def check(self, response: httpx.Response) -> httpx.Response:
+        """Raise the typed error for a non-2xx answer."""
+        if response.status_code < 400:
+            return response
+        retry_after = response.headers.get("Retry-After")
+        error = from_problem(
+            response.status_code,
+            _json_or_none(response),
+            method=response.request.method,
+            url=response.request.url.path,
+            host=self.host,
+        )
+        if retry_after and response.status_code in (429, 503):
+            seconds = retry_after_seconds(retry_after, self._clock())
+            if seconds is not None:
+                error.hint = f"try again in {seconds:.0f} s"
+        raise error
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        """Send and return the decoded JSON body (None when empty); errors raise."""
+        response = self.check(self.send(method, path, **kwargs))
+        return _json_or_none(response)
+
+    def get(self, path: str, params: Params | None = None, *, auth: bool = True) -> Any:
+        return self.request("GET", path, params=params, auth=auth)
+
+    def post(
+        self,
+        path: str,
+        json: Any = None,
+        *,
+        idempotency_key: str | None = None,
+        auth: bool = True,
+    ) -> Any:
+        return self.request("POST", path, json=json, idempotency_key=idempotency_key, auth=auth)
+
+    def put(self, path: str, json: Any = None, *, idempotency_key: str | None = None) -> Any:
+        return self.request("PUT", path, json=json, idempotency_key=idempotency_key)
+
+    def delete(self, path: str, *, idempotency_key: str | None = None) -> Any:
+        return self.request("DELETE", path, idempotency_key=idempotency_key)
+
+    def get_bytes(self, path: str, params: Params | None = None) -> bytes:
+        return self.check(self.send("GET", path, params=params)).content
+
+    def paginate(
+        self, path: str, params: Params | None = None, *, limit: int | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Yield items across pages lazily, following `next_cursor`."""
+        query: dict[str, str | int | float | bool | None] = dict(params or {})
+        if limit is not None:
+            query["limit"] = limit
+        while True:
+            page = self.get(path, query)
+            if not isinstance(page, dict) or not isinstance(page.get("items"), list):
+                raise MoncompteError(f"GET {path} did not answer a paginated list")
+            yield from page["items"]
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return
+            query["cursor"] = cursor
+
+
+def _json_or_none(response: httpx.Response) -> Any:
+    if not response.content:
+        return None
+    try:
+        return jsonlib.loads(response.content)
+    except ValueError:
+        return None
+
+
+def _expired(response: httpx.Response) -> bool:
+    """A 401 worth a refresh: an expired access token (or a server that does not say)."""
+    body = _json_or_none(response)
+    code = body.get("code") if isinstance(body, dict) else None
+    return code in (None, "token_expired", "unauthorized")
+
+
+def _qs(params: Mapping[str, Any]) -> str:
+    if not params:
+        return ""
+    return "?" + "&".join(f"{k}={v}" for k, v in params.items())
+
+
+def _why(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text.splitlines()[0]

@@ -1,0 +1,172 @@
+"""Database engine, schema and sessions of the reference server.
+
+SQLite by default (a file in the user data dir), PostgreSQL when `DATABASE_URL` says so.
+The SQLite settings answer problems measured on this project (see architecture.md,
+"Measured pitfalls"):
+
+- the pool is sized for the server's thread pool (Starlette runs sync endpoints on up to
+  40 threads): the default 5 + 10 made 64 concurrent requests fail with "QueuePool limit";
+- WAL lets readers run while one writer commits; `busy_timeout` makes a second writer wait
+  instead of failing at once; `synchronous=NORMAL` is safe with WAL and much faster;
+- pysqlite's own transaction handling starts no transaction before a SELECT and commits
+  DDL behind our back, so we switch it off and emit BEGIN ourselves (the recipe from the
+  SQLAlchemy SQLite dialect documentation). Writers that read first can ask for
+  `BEGIN IMMEDIATE` (`session_factory(engine, immediate=True)`): a deferred transaction
+  that read a snapshot cannot be upgraded to a writer once another writer committed, and
+  SQLite then fails at once (SQLITE_BUSY_SNAPSHOT) without waiting for `busy_timeout`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, inspect, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+from server.models import Base, ServiceSetting
+
+__all__ = [
+    "BUSY_TIMEOUT_MS",
+    "IMMEDIATE_OPTION",
+    "SEEDED_KEY",
+    "create_schema",
+    "default_database_url",
+    "drop_schema",
+    "is_seeded",
+    "make_engine",
+    "normalize_database_url",
+    "session_factory",
+    "sqlite_path",
+]
+
+BUSY_TIMEOUT_MS = 10_000
+# Execution option read by the "begin" listener: start SQLite transactions as writers.
+IMMEDIATE_OPTION = "moncompte_sqlite_immediate"
+# ServiceSetting written last by the seed: its presence means the data is complete.
+SEEDED_KEY = "seeded_on"
+
+# Sync endpoints run on Starlette's thread pool (40 threads): every one of them may hold a
+# connection, plus the event loop's own work and a margin, so 64 in all.
+SQLITE_POOL_SIZE = 40
+SQLITE_MAX_OVERFLOW = 24
+PG_POOL_SIZE = 20
+PG_MAX_OVERFLOW = 20
+# Wait this long for a free connection before giving up; the app answers 503 then.
+POOL_TIMEOUT_S = 10
+
+
+def default_database_url() -> str:
+    """`DATABASE_URL` when set, else the sandbox SQLite file (`MONCOMPTE_SANDBOX_DB` or
+    `sandbox.db` in the user data dir, created if missing)."""
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return normalize_database_url(url)
+    override = os.environ.get("MONCOMPTE_SANDBOX_DB")
+    if override:
+        path = Path(override).expanduser()
+    else:
+        import platformdirs  # only needed here; keeps `import server.db` light
+
+        path = Path(platformdirs.user_data_dir("moncompte", appauthor=False)) / "sandbox.db"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{path}"
+
+
+def normalize_database_url(url: str) -> str:
+    """Route PostgreSQL URLs to psycopg 3 (`postgres://` and `postgresql://` included)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def sqlite_path(database_url: str) -> Path | None:
+    """The file of a SQLite URL; None for other databases and in-memory SQLite."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return Path(url.database)
+
+
+def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Hand transaction control to SQLAlchemy's "begin" event (see module docstring).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    finally:
+        cursor.close()
+
+
+def _on_sqlite_begin(connection: Any) -> None:
+    immediate = connection.get_execution_options().get(IMMEDIATE_OPTION, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def make_engine(database_url: str | None = None) -> Engine:
+    """An engine for `database_url` (default: `default_database_url()`), pool sized for
+    the server, with the SQLite settings above."""
+    url = normalize_database_url(database_url or default_database_url())
+    backend = make_url(url).get_backend_name()
+    if backend == "sqlite":
+        path = sqlite_path(url)
+        connect_args = {"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}
+        if path is None:
+            # One shared connection, or every pooled connection would see its own empty
+            # in-memory database.
+            engine = create_engine(url, connect_args=connect_args, poolclass=StaticPool)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(
+                url,
+                connect_args=connect_args,
+                pool_size=SQLITE_POOL_SIZE,
+                max_overflow=SQLITE_MAX_OVERFLOW,
+                pool_timeout=POOL_TIMEOUT_S,
+            )
+        event.listen(engine, "connect", _on_sqlite_connect)
+        event.listen(engine, "begin", _on_sqlite_begin)
+        return engine
+    return create_engine(
+        url,
+        pool_size=PG_POOL_SIZE,
+        max_overflow=PG_MAX_OVERFLOW,
+        pool_timeout=POOL_TIMEOUT_S,
+        pool_pre_ping=True,
+    )
+
+
+def create_schema(engine: Engine) -> None:
+    """Create the tables that do not exist yet (never alters existing ones)."""
+    Base.metadata.create_all(engine)
+
+
+def drop_schema(engine: Engine) -> None:
+    """Drop every table of the schema (children first)."""
+    Base.metadata.drop_all(engine)
+
+
+def session_factory(engine: Engine, *, immediate: bool = False) -> sessionmaker[Session]:
+    """Sessions bound to `engine`; objects stay readable after commit (serializers read
+    them after the transaction ends). `immediate=True` makes SQLite transactions start
+    as writers (`BEGIN IMMEDIATE`), for code paths that read then write."""
+    bind = engine.execution_options(**{IMMEDIATE_OPTION: True}) if immediate else engine
+    return sessionmaker(bind=bind, expire_on_commit=False)
+
+
+def is_seeded(engine: Engine) -> bool:
+    """Whether the schema exists and a seed ran to completion."""
+    if not inspect(engine).has_table(ServiceSetting.__tablename__):
+        return False
+    with engine.connect() as connection:
+        found = connection.execute(
+            select(ServiceSetting.value).where(ServiceSetting.key == SEEDED_KEY)
+        ).first()
+    return found is not None

@@ -1,0 +1,104 @@
+"""Helpers shared by the route modules: dual (customer + staff) read routes, pagination
+parameters, ID parameters, scoped look-ups.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, Depends, Path, Query
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.models import Claim, Contract, Invoice
+from server.problems import not_found, problem_responses
+from server.serializers import DEFAULT_LIMIT, MAX_LIMIT
+
+STAFF_PREFIX = "/customers/{customer_id}"
+
+# Errors every authenticated route may answer, in the OpenAPI document.
+COMMON_ERRORS = problem_responses(401, 403, 404, 422, 503)
+MUTATION_ERRORS = problem_responses(401, 403, 404, 409, 413, 422, 503)
+
+IdParam = Annotated[str, Path(min_length=1, max_length=64)]
+Limit = Annotated[
+    int, Query(ge=1, le=MAX_LIMIT, description=f"page size (default {DEFAULT_LIMIT})")
+]
+Cursor = Annotated[
+    str | None,
+    Query(max_length=512, description="`next_cursor` of the previous page"),
+]
+
+
+def _staff_customer(
+    customer_id: Annotated[
+        str, Path(min_length=1, max_length=64, description="the customer to read (staff only)")
+    ],
+) -> None:
+    """Declares `customer_id` for the staff copy of a read route (resolved by the scope)."""
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def read_route(router: APIRouter, path: str, *, name: str, **kwargs: Any) -> Callable[[F], F]:
+    """Register one GET handler twice: for the caller's own customer at `path`, and for
+    staff at `/customers/{customer_id}{path}`.
+
+    One implementation for both: the handler's `ScopeDep` reads which customer the path
+    names, so a staff read and a customer read can never drift apart.
+    """
+    responses = {**COMMON_ERRORS, **kwargs.pop("responses", {})}
+
+    def register(endpoint: F) -> F:
+        router.add_api_route(
+            path,
+            endpoint,
+            methods=["GET"],
+            name=name,
+            operation_id=name,
+            responses=responses,
+            **kwargs,
+        )
+        router.add_api_route(
+            STAFF_PREFIX + path,
+            endpoint,
+            methods=["GET"],
+            name=f"staff_{name}",
+            operation_id=f"staff_{name}",
+            responses=responses,
+            dependencies=[Depends(_staff_customer)],
+            tags=["staff"],
+            **kwargs,
+        )
+        return endpoint
+
+    return register
+
+
+def own_contract(session: Session, customer_id: str, contract_id: str) -> Contract:
+    contract = session.scalars(
+        select(Contract).where(Contract.id == contract_id, Contract.customer_id == customer_id)
+    ).first()
+    if contract is None:
+        raise not_found("contract")
+    return contract
+
+
+def own_invoice(session: Session, customer_id: str, invoice_id: str) -> Invoice:
+    invoice = session.scalars(
+        select(Invoice).where(Invoice.id == invoice_id, Invoice.customer_id == customer_id)
+    ).first()
+    if invoice is None:
+        raise not_found("invoice")
+    return invoice
+
+
+def own_claim(session: Session, customer_id: str, claim_id: str) -> Claim:
+    claim = session.scalars(
+        select(Claim).where(Claim.id == claim_id, Claim.customer_id == customer_id)
+    ).first()
+    if claim is None:
+        raise not_found("claim")
+    return claim

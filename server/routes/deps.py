@@ -1,0 +1,87 @@
+"""Per-request plumbing shared by every route: the clock and the database session.
+
+Routes are plain `def` functions (FastAPI runs them in its thread pool) and get one
+SQLAlchemy `Session` per request from `get_session`; they commit their own changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+@dataclass(frozen=True)
+class Clock:
+    """The server's notion of "today" and "now".
+
+    `fixed_today` pins the business date (tests, the sandbox's `MONCOMPTE_SANDBOX_TODAY`)
+    so that rules such as the withdrawal deadline give the same answer whatever the real
+    date. Security clocks (token expiry, rate-limit windows, idempotency records) always run
+    on the real time: a pinned date must never make a token immortal.
+    """
+
+    fixed_today: date | None = None
+
+    def today(self) -> date:
+        """The business date, in Europe/Paris (the rules are French)."""
+        if self.fixed_today is not None:
+            return self.fixed_today
+        return datetime.now(PARIS).date()
+
+    def now(self) -> datetime:
+        """The real instant, naive UTC (the database convention)."""
+        return datetime.now(UTC).replace(tzinfo=None)
+
+    def stamp(self) -> datetime:
+        """The instant to record on business data (a message sent, an IBAN changed).
+
+        With a pinned date it is that date at the real time of day, so a message sent
+        "today" is dated today in the sandbox too.
+        """
+        real = self.now()
+        if self.fixed_today is None:
+            return real
+        return datetime.combine(self.fixed_today, time(real.hour, real.minute, real.second))
+
+
+def get_clock(request: Request) -> Clock:
+    clock: Clock = request.app.state.clock
+    return clock
+
+
+# POSTs that only read: they need no write lock.
+_READ_ONLY_POSTS = frozenset({"/v1/lookup"})
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One session per request.
+
+    Mutations get a session whose SQLite transactions begin as writers (`BEGIN
+    IMMEDIATE`): a transaction that reads, then writes, would otherwise fail at once when
+    another writer committed in between, instead of waiting its turn.
+    """
+    writes = request.method in ("POST", "PUT", "PATCH", "DELETE")
+    if writes and request.url.path not in _READ_ONLY_POSTS:
+        factory = request.app.state.write_session_factory
+    else:
+        factory = request.app.state.session_factory
+    session: Session = factory()
+    try:
+        yield session
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+ClockDep = Annotated[Clock, Depends(get_clock)]
