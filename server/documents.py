@@ -12,6 +12,7 @@ characters (the euro sign, curly quotes, other scripts): those are replaced, nev
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -244,7 +245,8 @@ def claim_letter_text(claim: Claim, customer: Customer, provider: Provider, toda
               f"N° client : {customer.customer_number}"]  # fmt: skip
     recipient = [
         part.strip()
-        for part in provider.consumer_service_address.replace(";", "\n").splitlines()
+        # One line per part, as on an envelope: "Name, TSA 40217, 31106 Toulouse Cedex 1".
+        for part in re.split(r"[;,\n]", provider.consumer_service_address)
         if part.strip()
     ] or ["Service consommateurs"]
     if answered and claim.last_answer_on is not None:
