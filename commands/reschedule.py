@@ -1,0 +1,248 @@
+"""`moncompte reschedule CONTRACT INSTALMENT (--to DATE | --by DAYS)`: postpone an instalment.
+
+The server decides (domain.reschedule's conditions: not yet due, not failed, at most 30
+days after the original due date and before the plan's end + 30 days, one postponement
+per instalment and two per plan). The command asks it first for the options of this
+instalment (`reschedule-options`): when no date is possible it stops with exit 5 and the
+server's reason, before anything is asked or sent; otherwise it shows the window and the
+suggested dates. Then `--dry-run` stops, a terminal confirms or `--yes` does, and the POST
+is made; a refusal then (a date out of the window) is exit 5 naming the rule too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import re
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+import typer
+
+from cli.context import Env
+from cli.errors import NotFoundError, RuleError, UsageError
+from cli.i18n import _
+from cli.output import Column, human
+from domain.calendar import roll_forward
+from domain.reschedule import InstalmentState, check_reschedule
+from domain.rules import RuleRefusal
+
+YES_ANSWERS = frozenset({"y", "yes", "o", "oui"})
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def plan_fields(machine: bool) -> list[Column]:
+    """The summary's fields; json/csv get the suggested dates as a list of ISO dates."""
+    suggested = (
+        Column("suggested", "suggested")
+        if machine
+        else Column("suggested_label", _("suggested dates"))
+    )
+    return [
+        Column("contract_id", _("contract")),
+        Column("number", _("instalment"), "int"),
+        Column("due_date", _("current due date"), "date"),
+        Column("amount_cents", _("amount"), "money"),
+        Column("earliest", _("earliest new date"), "date"),
+        Column("latest", _("latest new date"), "date"),
+        suggested,
+        Column("to", _("new due date"), "date"),
+        Column("debit_date", _("new debit date"), "date"),
+        Column("status", _("status")),
+        Column("dry_run", _("dry run"), "bool"),
+    ]
+
+
+def reschedule(
+    ctx: typer.Context,
+    contract_id: Annotated[
+        str, typer.Argument(metavar="CONTRACT", help="The contract id.", show_default=False)
+    ],
+    number: Annotated[
+        int,
+        typer.Argument(
+            metavar="INSTALMENT", min=1, help="The instalment number.", show_default=False
+        ),
+    ],
+    to: Annotated[
+        str | None,
+        typer.Option("--to", metavar="YYYY-MM-DD", help="The new due date."),
+    ] = None,
+    by: Annotated[
+        int | None,
+        typer.Option("--by", metavar="DAYS", min=1, help="Postpone by this many days."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the options and the change, change nothing.")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Postpone an instalment to a later date, within what the plan allows."""
+    env = Env.of(ctx)
+    if (to is None) == (by is None):
+        raise UsageError(
+            _("give the new date with --to YYYY-MM-DD or a delay with --by DAYS (one of them)")
+        )
+    new_date = _parse_date(to) if to is not None else None
+    if not dry_run and not yes and not env.can_prompt:
+        raise UsageError(
+            _("postponing an instalment needs a confirmation and there is no terminal to ask"),
+            hint=_("add --yes to confirm, or --dry-run to only see the options"),
+        )
+
+    client = env.api()
+    base = f"/v1/contracts/{contract_id}"
+    plan = client.get(f"{base}/schedule")
+    instalment = _instalment(plan, number)
+    options = client.get(f"{base}/instalments/{number}/reschedule-options")
+    if not options.get("allowed"):
+        raise _refused(options.get("refusal"))
+    if new_date is None:
+        assert by is not None
+        new_date = dt.date.fromisoformat(str(instalment["due_date"])) + dt.timedelta(days=by)
+
+    summary: dict[str, Any] = {
+        "contract_id": contract_id,
+        "number": number,
+        "due_date": instalment.get("due_date"),
+        "amount_cents": instalment.get("amount_cents"),
+        "earliest": options.get("earliest"),
+        "latest": options.get("latest"),
+        "suggested": list(options.get("suggested") or []),
+        "suggested_label": ", ".join(
+            human(d, "date", env.locale) for d in options.get("suggested") or []
+        ),
+        "to": new_date.isoformat(),
+        # The debit follows the due date to the next business day; the server's answer
+        # replaces this preview after the change.
+        "debit_date": roll_forward(new_date).isoformat(),
+        "status": instalment.get("status"),
+        "dry_run": True,
+    }
+    out = env.out
+    fields = plan_fields(machine=out.fmt not in ("table", "markdown"))
+    earliest, latest = options.get("earliest"), options.get("latest")
+    if earliest and latest and not earliest <= new_date.isoformat() <= latest:
+        # Outside the server's window the POST would be refused: say why now, with the
+        # condition that fails, rather than ask to confirm a change that cannot happen.
+        raise _out_of_window(env, plan, number, new_date, options)
+    if dry_run:
+        out.render_one(summary, fields, title=_("Postponement (dry run)"))
+        out.notice(_("dry run: nothing was changed"))
+        return
+
+    for column in plan_fields(machine=False)[:9]:
+        out.notice(f"{column.header}: {human(summary[column.key], column.kind, env.locale)}")
+    if not yes and not _confirm(env, _("Postpone this instalment? [y/N] ")):
+        raise UsageError(_("cancelled: the instalment was not postponed"))
+
+    updated = client.post(f"{base}/instalments/{number}/reschedule", {"to": new_date.isoformat()})
+    result = {
+        **summary,
+        "due_date": instalment.get("due_date"),
+        "to": updated.get("due_date"),
+        "debit_date": updated.get("debit_date"),
+        "status": updated.get("status"),
+        "dry_run": False,
+    }
+    out.render_one(result, fields, title=_("Instalment postponed"))
+    out.notice(
+        _("instalment {number} postponed to {date} (debited on {debit})").format(
+            number=number,
+            date=human(updated.get("due_date"), "date", env.locale),
+            debit=human(updated.get("debit_date"), "date", env.locale),
+        )
+    )
+
+
+def _parse_date(value: str) -> dt.date:
+    if _ISO_DATE.fullmatch(value):
+        with contextlib.suppress(ValueError):
+            return dt.date.fromisoformat(value)
+    raise UsageError(
+        _("invalid --to {value!r}: expected a date as YYYY-MM-DD").format(value=value),
+        hint=_("for example --to 2026-12-28, or --by 7 for a week later"),
+    )
+
+
+def _instalment(schedule: Mapping[str, Any], number: int) -> Mapping[str, Any]:
+    for inst in schedule.get("instalments") or []:
+        if inst.get("number") == number:
+            return dict(inst)
+    # The options call would 404 too; saying which numbers exist is more helpful.
+    numbers = [i.get("number") for i in schedule.get("instalments") or []]
+    raise NotFoundError(
+        _("no instalment {number} on {contract}").format(
+            number=number, contract=schedule.get("contract_id")
+        ),
+        hint=_("instalments: {numbers}").format(numbers=", ".join(map(str, numbers)) or "-"),
+    )
+
+
+def _refused(problem: Any) -> RuleError:
+    """The refusal the server gave in the options, as the exit-5 error a 409 would be."""
+    body: Mapping[str, Any] = problem if isinstance(problem, Mapping) else {}
+    rule, code = body.get("rule"), body.get("code")
+    detail = body.get("detail") or _("this instalment cannot be postponed")
+    named = f" ({rule})" if rule else (f" ({code})" if code else "")
+    return RuleError(
+        _("refused by rule{named}: {detail}").format(named=named, detail=detail),
+        status=409,
+        code=code,
+        rule=rule,
+        detail=detail,
+    )
+
+
+def _out_of_window(
+    env: Env,
+    schedule: Mapping[str, Any],
+    number: int,
+    new_date: dt.date,
+    options: Mapping[str, Any],
+) -> RuleError:
+    """Which condition a date outside the window breaks, by the shared domain rules (the
+    server applies the same ones); a generic refusal if they disagree with the window."""
+    plan = list(schedule.get("instalments") or [])
+    inst = next(i for i in plan if i.get("number") == number)
+
+    def day(value: Any) -> dt.date:
+        return dt.date.fromisoformat(str(value))
+
+    state = InstalmentState(
+        number=number,
+        status=str(inst.get("status")),
+        due_date=day(inst.get("due_date")),
+        original_due_date=day(inst.get("original_due_date") or inst.get("due_date")),
+        rescheduled_count=int(inst.get("rescheduled_count") or 0),
+    )
+    try:
+        check_reschedule(
+            state,
+            new_date,
+            today=env.today(),
+            last_due_date=max(day(i.get("due_date")) for i in plan),
+            plan_rescheduled_count=sum(int(i.get("rescheduled_count") or 0) for i in plan),
+        )
+    except RuleRefusal as refusal:
+        return _refused({"code": refusal.code, "rule": refusal.rule, "detail": refusal.detail})
+    return _refused(
+        {
+            "code": "reschedule_out_of_window",
+            "rule": "reschedule.window",
+            "detail": _("{date} is outside the possible dates ({earliest} to {latest})").format(
+                date=human(new_date.isoformat(), "date", env.locale),
+                earliest=human(options.get("earliest"), "date", env.locale),
+                latest=human(options.get("latest"), "date", env.locale),
+            ),
+        }
+    )
+
+
+def _confirm(env: Env, question: str) -> bool:
+    """Ask on the terminal; anything but yes/oui (or end of input) is a no."""
+    try:
+        answer = env.prompt(question, flag="--yes")
+    except EOFError:
+        return False
+    return answer.strip().lower() in YES_ANSWERS
