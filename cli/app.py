@@ -9,17 +9,18 @@ module of the command being run is imported: `--version` does not import Typer a
 
 from __future__ import annotations
 
-import contextlib
-import importlib
 import os
 import sys
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING, Any
 
 from cli import __version__
 
+# Only os and sys (loaded by the interpreter anyway) at module level, so that `--version`
+# costs little more than the interpreter's own start-up: no typing, dataclasses, contextlib.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from typing import IO, Any
+
     import typer
 
     from cli.context import Env, GlobalOptions
@@ -28,14 +29,23 @@ PROG = "moncompte"
 COMPLETE_VAR = "_MONCOMPTE_COMPLETE"
 
 
-@dataclass(frozen=True)
 class Entry:
-    """A top-level command: where it lives and its one-line help (shown without importing)."""
+    """A top-level command: where it lives and its one-line help (shown without importing).
 
-    name: str
-    module: str
-    attr: str
-    help: str
+    A plain class rather than a dataclass: importing dataclasses (and with it inspect, ast,
+    tokenize) costs more than `--version` may take.
+    """
+
+    __slots__ = ("name", "module", "attr", "help")
+
+    def __init__(self, name: str, module: str, attr: str, help: str) -> None:
+        self.name = name
+        self.module = module
+        self.attr = attr
+        self.help = help
+
+    def __repr__(self) -> str:
+        return f"Entry({self.name!r}, {self.module!r}, {self.attr!r})"
 
 
 # The table of commands. A module exposes either a `typer.Typer` (a group of subcommands)
@@ -174,11 +184,17 @@ def _set_value(
 # --- the Typer app -----------------------------------------------------------------------------
 
 
-def build_app(names: Sequence[str] | None = None, *, stubs: bool = False) -> typer.Typer:
+def build_app(
+    names: Sequence[str] | None = None, *, stubs: bool = False, documented: bool = True
+) -> typer.Typer:
     """The root app with the commands in `names` (all when None).
 
     With `stubs`, commands are registered as help-only placeholders: the root `--help`
-    lists every command without importing any of them.
+    lists every command without importing any of them. Without `documented`, the root
+    callback declares no options: they exist only for the root help (main() lifts global
+    options out of argv before Typer sees it), and Typer 0.29 builds a pydantic
+    TypeAdapter for every non-flag parameter of the commands it runs, even one left unset,
+    importing pydantic on the way (about 80 ms; see bench/README.md).
     """
     import typer
 
@@ -196,7 +212,7 @@ def build_app(names: Sequence[str] | None = None, *, stubs: bool = False) -> typ
         "4 not found, 5 refused by a rule, 6 network/unavailable, 7 partial failure, "
         "130 interrupted.",
     )
-    app.callback()(_root_callback())
+    app.callback()(_root_callback() if documented else _bare_root)
     for entry in COMMANDS if names is None else [BY_NAME[n] for n in names]:
         if stubs:
             app.command(entry.name, help=entry.help, add_help_option=False)(_stub)
@@ -207,6 +223,10 @@ def build_app(names: Sequence[str] | None = None, *, stubs: bool = False) -> typ
 
 def _stub() -> None:  # pragma: no cover - only its help is ever shown
     """Placeholder: the real command is imported when it runs."""
+
+
+def _bare_root() -> None:
+    """Manage your subscription account."""
 
 
 def _root_callback() -> Callable[..., None]:
@@ -261,6 +281,8 @@ def _register(app: typer.Typer, entry: Entry) -> None:
 
 
 def _load(entry: Entry) -> Any:
+    import importlib
+
     from cli.errors import MoncompteError
 
     try:
@@ -296,6 +318,8 @@ def main(
         out.flush()
         return 0
 
+    import contextlib
+
     from cli.context import Env
     from cli.errors import handle
 
@@ -313,6 +337,8 @@ def main(
 
 
 def _run(args: list[str], env: Env) -> int:
+    import contextlib
+
     import typer
     import typer.main
 
@@ -325,7 +351,12 @@ def _run(args: list[str], env: Env) -> int:
         if not args:
             args = ["--help"]
         first = next((a for a in args if not a.startswith("-")), None)
-        app = build_app([first]) if first in BY_NAME else build_app(stubs=True)
+        root_help = first is None or bool({"-h", "--help"} & set(args[: args.index(first)]))
+        if first in BY_NAME and not root_help:
+            # Only the root help shows the root options: a command run does without them.
+            app = build_app([first], documented=False)
+        else:  # the root help (`-h`, `--help COMMAND`), or an unknown command
+            app = build_app(stubs=True)
     _activate_messages(env)
     command = typer.main.get_command(app)
     with contextlib.redirect_stdout(env.stdout), contextlib.redirect_stderr(env.stderr):
@@ -336,6 +367,7 @@ def _run(args: list[str], env: Env) -> int:
                 complete_var=COMPLETE_VAR,
                 standalone_mode=completing,
                 obj=env,
+                default_map=None if completing else _unset_flags(command),
             )
         except SystemExit as exc:  # completion mode, or a library calling sys.exit
             return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
@@ -352,6 +384,21 @@ def _run(args: list[str], env: Env) -> int:
     if result == 130:  # Typer turns Ctrl-C into Exit(130); say so like everywhere else
         return handle(KeyboardInterrupt(), env)
     return result if isinstance(result, int) and not isinstance(result, bool) else 0
+
+
+# Flags Typer adds to every command (--help) and to the root (completion). Unset, their
+# value is None, not False, and Typer 0.29 then builds a pydantic TypeAdapter to coerce that
+# None, importing pydantic (about 80 ms with annotated_types and the plugin scan). A
+# `default_map` (Click's public way to give defaults) of False for them spares it.
+_TYPER_FLAGS = ("help", "install_completion", "show_completion")
+
+
+def _unset_flags(command: Any) -> dict[str, Any]:
+    """A `default_map` giving False to Typer's own flags, for `command` and its subcommands."""
+    defaults: dict[str, Any] = dict.fromkeys(_TYPER_FLAGS, False)
+    for name, sub in (getattr(command, "commands", None) or {}).items():
+        defaults[name] = _unset_flags(sub)
+    return defaults
 
 
 def _activate_messages(env: Env) -> None:

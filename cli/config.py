@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 import re
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,6 +128,8 @@ class ConfigFile:
             return cls(path)
         except OSError as exc:
             raise UsageError(f"cannot read config file {path}: {exc.strerror}") from None
+        import tomllib  # only when there is a file to parse
+
         try:
             data = tomllib.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

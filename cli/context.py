@@ -12,7 +12,6 @@ Nothing here imports typer, httpx, keyring or rich at module level: `--help` and
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import os
 import sys
 from collections.abc import Mapping
@@ -264,6 +263,8 @@ class Env:
                 hint=f"give {flag}" if flag else None,
             )
         if secret and self.stdin is sys.stdin:
+            import getpass
+
             answer = getpass.getpass(text, stream=self.stderr)  # type: ignore[arg-type]
         else:
             self.stderr.write(text)

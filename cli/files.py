@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from pathlib import Path
 
 
@@ -15,6 +14,8 @@ def atomic_write_text(path: Path, text: str, *, mode: int = 0o600) -> None:
     file system) and is created with `mode` from the start, so a secret is never readable
     by others even for a moment. An interrupted write leaves the old file untouched.
     """
+    import tempfile  # only when writing: every run reads the config, few write it
+
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
