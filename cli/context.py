@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from cli.sandbox import Sandbox
 
 DEFAULT_TIMEOUT = 15.0
+# A day: far beyond any useful wait, and far below what a socket accepts (about 2**63 ns).
+MAX_TIMEOUT_S = 86_400
 SANDBOX_NOTICE = "sandbox: demo data — moncompte login to use a real account"
 
 
@@ -192,8 +194,15 @@ class Env:
     @property
     def timeout(self) -> float:
         value, source = self.setting("timeout")
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-            raise UsageError(f"invalid timeout {value!r} ({source})")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not 0 < value <= MAX_TIMEOUT_S
+        ):
+            raise UsageError(
+                f"invalid timeout {value!r} ({source}): expected seconds above 0, "
+                f"at most {MAX_TIMEOUT_S}"
+            )
         return float(value)
 
     @property
@@ -309,7 +318,7 @@ class Env:
             raise ValueError(f"unknown credential store {kind!r}")
         if self._store is None:
             if self.options.token_file:
-                self._store = c.TokenFileStore(Path(self.options.token_file).expanduser())
+                self._store = c.TokenFileStore(Path(os.path.expanduser(self.options.token_file)))
             elif self.environ.get(c.EnvTokenStore.VAR, "").strip():
                 self._store = c.EnvTokenStore(self.environ)
             elif self.sandbox_mode:

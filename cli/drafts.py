@@ -299,6 +299,10 @@ def may_have_arrived(error: MoncompteError) -> bool:
     """
     if isinstance(error, AuthError):
         return False
+    if isinstance(error, NetworkError) and error.outcome is not None:
+        # The client followed every attempt: an earlier one may have arrived even when
+        # the last was refused (503) or could not connect.
+        return error.outcome == "unknown"
     if type(error.__cause__).__name__ in ("ConnectError", "ConnectTimeout"):
         return False
     return error.status not in (429, 503)

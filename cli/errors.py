@@ -6,11 +6,12 @@ them), so each class carries its own and nothing else decides.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import os
 import re
 import traceback
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -60,6 +61,9 @@ class RuleError(MoncompteError):
 
 class NetworkError(MoncompteError):
     exit_code = 6
+    # For a mutation (cli/http.py): "none" when it provably was not carried out, "unknown"
+    # when it may have been (the answer was lost); None for a read.
+    outcome: str | None = None
 
 
 class PartialFailure(MoncompteError):
@@ -68,6 +72,17 @@ class PartialFailure(MoncompteError):
 
 class Interrupted(MoncompteError):
     exit_code = 130
+
+
+@contextlib.contextmanager
+def outcome_check(command: str) -> Iterator[None]:
+    """Name the command that shows whether a mutation whose outcome is unknown was done."""
+    try:
+        yield
+    except NetworkError as exc:
+        if exc.outcome == "unknown":
+            exc.hint = f"check with '{command}' before trying again"
+        raise
 
 
 # --- secrets -------------------------------------------------------------------------------
@@ -81,6 +96,8 @@ _MIN_SECRET = 6  # shorter strings would blank ordinary words
 _SECRET_KEYS = r"(?:access_token|refresh_token|password|token|otp|client_secret)"
 _PATTERNS = (
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"),
+    # this API's access and refresh tokens, even one this process never read (yet)
+    re.compile(r"(\bmc_(?:at|rt)_)[A-Za-z0-9_-]{4,}"),
     # JSON bodies and reprs: "access_token": "xxx" / 'password': 'xxx'
     re.compile(r"(?i)([\"']" + _SECRET_KEYS + r"[\"']\s*:\s*[\"'])[^\"']*"),
     # query strings and form bodies: password=xxx
@@ -130,7 +147,7 @@ def from_problem(status: int, body: Any, *, method: str, url: str, host: str) ->
     if status == 409:
         named = f" ({rule})" if rule else (f" ({code})" if code else "")
         return RuleError(f"refused by rule{named}: {detail or 'conflict'}", **kw)
-    if status in (400, 413, 415, 422):
+    if status in (400, 405, 413, 415, 422):  # 405: a method or path the API does not have
         return UsageError(f"invalid request: {detail or what}", **kw)
     if status == 429:
         return NetworkError(f"rate limited by {host}: {detail or 'too many requests'}", **kw)

@@ -18,6 +18,7 @@ import ipaddress
 import json as jsonlib
 import random
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -33,6 +34,13 @@ IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
 MUTATIONS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 RETRY_STATUS_IDEMPOTENT = frozenset({429, 502, 503, 504})
 RETRY_STATUS_MUTATION = frozenset({429, 503})
+# Answers that say the server did nothing (overload, maintenance, rate limit): a mutation
+# that only ever got these was not carried out. Any other 5xx, or a connection lost after
+# the request was sent, leaves its outcome unknown.
+NOT_CARRIED_OUT = frozenset({429, 503})
+MAYBE_DONE = "moncompte.maybe_done"  # response extension: an attempt may have been carried out
+# POSTs with no effect to report on: logging in and out, and the read-only bulk lookup.
+NO_EFFECT_PATHS = ("/v1/auth/", "/v1/lookup")
 TOKEN_PATH = "/v1/auth/token"
 REVOKE_PATH = "/v1/auth/revoke"
 USER_AGENT = f"moncompte/{__version__} python/{'.'.join(map(str, sys.version_info[:3]))}"
@@ -121,6 +129,7 @@ class ApiClient:
         self._clock = clock
         self._tokens: Tokens | None = None
         self._tokens_loaded = False
+        self._refresh_lock = threading.Lock()
         if transport is None and urlsplit(self.base_url).scheme == "http" and not _env_proxy():
             # Plain http:// is allowed on loopback only (check_base_url), where there is no
             # TLS to verify: a transport without a certificate store spares loading the CA
@@ -186,9 +195,30 @@ class ApiClient:
         if tokens.refresh_token and tokens.expires_soon(now):
             self._debug("access token expires soon: refreshing")
             tokens = self._refresh(tokens)
-        return tokens.access_token
+        token = tokens.access_token
+        if not (token.isascii() and token.isprintable()):
+            # Could not even go into a header (httpx raised UnicodeEncodeError).
+            raise AuthError(
+                "the access token is malformed (not printable ASCII)",
+                hint="run 'moncompte login' (or check MONCOMPTE_TOKEN / --token-file)",
+            )
+        return token
 
     def _refresh(self, tokens: Tokens) -> Tokens:
+        """Renew the access token, once for all threads sharing this client.
+
+        A refresh token works once (rotation): when the access token expires in the middle
+        of a bulk run, every worker sees it at about the same moment and a second refresh
+        would be refused. Refreshes are serialised, and a caller whose stale tokens were
+        already renewed by another thread takes the new ones.
+        """
+        with self._refresh_lock:
+            current = self._tokens
+            if current is not None and current.access_token != tokens.access_token:
+                return current
+            return self._refresh_now(tokens)
+
+    def _refresh_now(self, tokens: Tokens) -> Tokens:
         assert tokens.refresh_token
         response = self.send(
             "POST",
@@ -251,6 +281,8 @@ class ApiClient:
         clean_params = {k: v for k, v in (params or {}).items() if v is not None}
         quiet_body = path.startswith(("/v1/auth/",))
         refreshed = False
+        effect = _has_effect(method, url)
+        maybe_done = False  # for an effect: whether an attempt may have been carried out
         attempt = 0
         while True:
             if auth:
@@ -264,16 +296,27 @@ class ApiClient:
             except httpx.TransportError as exc:
                 elapsed = (time.monotonic() - started) * 1000
                 self._debug(f"< {method} {url} failed after {elapsed:.0f} ms: {_why(exc)}")
+                if effect and not isinstance(
+                    exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout
+                ):
+                    maybe_done = True  # sent, and no answer: it may have been done
                 if retry and attempt < self.max_retries and self._retryable_error(method, exc):
                     attempt += 1
                     self._wait(self._backoff(attempt), attempt, _why(exc))
                     continue
-                raise self._network_error(exc) from exc
+                error = self._network_error(exc)
+                if effect:
+                    _say_outcome(error, method, url, maybe_done)
+                raise error from exc
             elapsed = (time.monotonic() - started) * 1000
             self._debug(
                 f"< {response.status_code} {method} {url} {elapsed:.0f} ms"
                 + (" (body not logged)" if quiet_body else "")
             )
+            if effect:
+                if response.status_code >= 500 and response.status_code not in NOT_CARRIED_OUT:
+                    maybe_done = True
+                response.extensions[MAYBE_DONE] = maybe_done
             if response.status_code == 401 and auth and not refreshed:
                 tokens = self._tokens
                 if tokens is not None and tokens.refresh_token and _expired(response):
@@ -331,6 +374,19 @@ class ApiClient:
                 f"expected a path such as /v1/me, not a URL: {path!r}",
                 hint="the server is chosen with --api-url",
             )
+        if any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 or 0xD800 <= ord(c) < 0xE000 for c in path):
+            # httpx would fail on these (InvalidURL, UnicodeEncodeError): an ID with a
+            # control character or undecodable bytes in it is bad input, not a crash.
+            raise UsageError(
+                f"invalid character in {path!r}",
+                hint="IDs are printable, e.g. CT-0000001",
+            )
+        route = path.split("?", 1)[0]
+        if route.endswith("/") or "//" in route:
+            raise UsageError(f"an empty ID in {path!r}", hint="give the ID, e.g. CT-0000001")
+        if any(part in (".", "..") for part in route.split("/")):
+            # httpx would resolve them: `contracts show ../invoices` must not read another route.
+            raise UsageError(f"invalid ID in {path!r}", hint="IDs look like CT-0000001")
         return path if path.startswith("/") else "/" + path
 
     def _debug(self, message: str) -> None:
@@ -341,6 +397,16 @@ class ApiClient:
 
     def check(self, response: httpx.Response) -> httpx.Response:
         """Raise the typed error for a non-2xx answer."""
+        if 300 <= response.status_code < 400:
+            # Redirects are not followed (they could carry the token elsewhere), and the
+            # API never redirects a valid request: a wrong --api-url, or an odd ID.
+            where = response.headers.get("Location", "")
+            raise UsageError(
+                f"the server answered {response.status_code} (redirect to {where!r}) to "
+                f"{response.request.method} {response.request.url.path}",
+                hint="check the ID and --api-url (redirects are not followed)",
+                status=response.status_code,
+            )
         if response.status_code < 400:
             return response
         retry_after = response.headers.get("Retry-After")
@@ -355,6 +421,12 @@ class ApiClient:
             seconds = retry_after_seconds(retry_after, self._clock())
             if seconds is not None:
                 error.hint = f"try again in {seconds:.0f} s"
+        method, path = response.request.method, response.request.url.path
+        if isinstance(error, NetworkError) and _has_effect(method, path):
+            maybe_done = response.extensions.get(
+                MAYBE_DONE, response.status_code not in NOT_CARRIED_OUT
+            )
+            _say_outcome(error, method, path, bool(maybe_done))
         raise error
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
@@ -400,6 +472,26 @@ class ApiClient:
             if not cursor:
                 return
             query["cursor"] = cursor
+
+
+def _has_effect(method: str, path: str) -> bool:
+    """A mutation whose outcome the user must be told (the path may have a base prefix)."""
+    return method in MUTATIONS and not any(p in path for p in NO_EFFECT_PATHS)
+
+
+def _say_outcome(error: NetworkError, method: str, path: str, maybe_done: bool) -> None:
+    """Say whether a failed mutation was carried out: never done, or nobody knows.
+
+    A lost answer (a timeout, a connection reset after sending, a 5xx) leaves the outcome
+    unknown: the user must check before doing it again, which `outcome_check` names.
+    """
+    if maybe_done:
+        error.outcome = "unknown"
+        error.message += f"; outcome unknown: {method} {path} may or may not have been done"
+        error.hint = "check whether it was done before trying again: a new attempt may repeat it"
+    else:
+        error.outcome = "none"
+        error.message += f"; {method} {path} was not carried out"
 
 
 def _json_or_none(response: httpx.Response) -> Any:

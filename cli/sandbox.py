@@ -8,6 +8,7 @@ it instead of failing with an ImportError.
 from __future__ import annotations
 
 import importlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,7 +31,7 @@ _EXTRA_MODULES = {"server", "fastapi", "starlette", "sqlalchemy", "uvicorn", "fp
 def db_path(environ: Mapping[str, str]) -> Path:
     override = environ.get("MONCOMPTE_SANDBOX_DB")
     if override:
-        return Path(override).expanduser()
+        return Path(os.path.expanduser(override))  # ~nosuchuser: kept as typed
     import platformdirs
 
     return Path(platformdirs.user_data_dir("moncompte")) / "sandbox.db"

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from cli.context import Env
-from cli.errors import NotFoundError, UsageError, register_secret
+from cli.errors import NotFoundError, UsageError, outcome_check, register_secret
 from cli.i18n import _
 from cli.output import Column, human
 from domain.iban import IbanError, first_debit_on_new_iban, format_iban, mask_iban, validate_iban
@@ -92,7 +92,8 @@ def change_iban(
     if not yes and not confirm(env, _("Change the IBAN? [y/N] ")):
         raise UsageError(_("cancelled: the IBAN was not changed"))
 
-    answer = client.put("/v1/payment-method", {"iban": new_iban})
+    with outcome_check("moncompte api GET /v1/payment-method"):
+        answer = client.put("/v1/payment-method", {"iban": new_iban})
     result = {
         "previous_iban_masked": answer.get("previous_iban_masked"),
         "iban_masked": answer.get("iban_masked"),

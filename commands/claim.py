@@ -38,7 +38,7 @@ from cli.drafts import (
     replay_expired,
     send_saved,
 )
-from cli.errors import MoncompteError, PartialFailure, RuleError, UsageError
+from cli.errors import MoncompteError, PartialFailure, RuleError, UsageError, outcome_check
 from cli.i18n import _
 from cli.output import Column, human
 from commands.terminate import rule_refusals
@@ -375,7 +375,8 @@ def escalate(ctx: typer.Context, claim_id: ClaimIdArg) -> None:
     client = env.api()
     claim = client.get(f"/v1/claims/{claim_id}")
     try:
-        escalated = client.post(f"/v1/claims/{claim['id']}/escalate", None)
+        with outcome_check(f"moncompte claim show {claim['id']}"):
+            escalated = client.post(f"/v1/claims/{claim['id']}/escalate", None)
     except RuleError as exc:
         raise _escalation_refusal(env, claim, exc) from exc
     status = client.get("/v1/status", auth=False)
@@ -479,7 +480,7 @@ def letter(
             env.out.bytes(data)
         return
     assert to is not None
-    path = Path(to).expanduser()
+    path = Path(os.path.expanduser(to))  # ~nosuchuser stays as typed, like a shell
     _atomic_write_bytes(path, data)
     env.out.notice(_("letter written to {path}").format(path=path))
 
@@ -666,7 +667,7 @@ def _message(env: Env, text: str | None, file: str | None, *, header: str) -> st
         body = env.read_stdin()
     elif file is not None:
         try:
-            body = Path(file).expanduser().read_text(encoding="utf-8")
+            body = Path(os.path.expanduser(file)).read_text(encoding="utf-8")
         except UnicodeDecodeError:
             raise UsageError(_("cannot read {file}: not UTF-8 text").format(file=file)) from None
         except OSError as exc:
@@ -741,7 +742,7 @@ def _attachments(paths: list[str] | None) -> list[dict[str, str]]:
 
 
 def _read_attachment(text: str) -> _File:
-    path = Path(text).expanduser()
+    path = Path(os.path.expanduser(text))
     name = path.name
     try:
         size = path.stat().st_size
@@ -825,14 +826,22 @@ def _atomic_write_bytes(path: Path, data: bytes) -> None:
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         raise UsageError(_("cannot write {path}: no such directory").format(path=path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    if path.exists() and not path.is_file():
+        # A rename would replace a directory entry such as /dev/null with our file.
+        raise UsageError(f"cannot write {path}: not a regular file")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
         raise

@@ -16,7 +16,10 @@ from typing import Annotated, Any
 import typer
 
 from cli import i18n
+from cli.bulk import NO_BULK, BulkSpec, Lookup, bulk_options, list_rows, run_bulk
+from cli.complete import contract_ids, remember_ids
 from cli.context import Env
+from cli.errors import UsageError
 from cli.i18n import _
 from cli.output import Column, Renderer, human
 
@@ -70,17 +73,30 @@ def in_words(contract: Mapping[str, Any]) -> dict[str, Any]:
 
 
 @app.callback(invoke_without_command=True)
-def contracts(ctx: typer.Context) -> None:
+@bulk_options
+def contracts(ctx: typer.Context, bulk: BulkSpec = NO_BULK) -> None:
     """Your contracts: offer, price, commitment. `contracts show ID` for the details."""
     if ctx.invoked_subcommand is None:
-        list_(ctx)
+        _list(Env.of(ctx), bulk)
+    elif bulk:
+        raise UsageError(_("--customer and --customers-file go after 'contracts list'"))
 
 
 @app.command("list")
-def list_(ctx: typer.Context) -> None:
+@bulk_options
+def list_(ctx: typer.Context, bulk: BulkSpec = NO_BULK) -> None:
     """List your contracts: kind, offer, monthly price, commitment, status."""
-    env = Env.of(ctx)
+    _list(Env.of(ctx), bulk)
+
+
+def _list(env: Env, bulk: BulkSpec) -> None:
+    if bulk:  # staff, many customers: one POST /v1/lookup per 100 of them
+        human_rows = env.out.fmt in HUMAN_FORMATS
+        rows_of = (lambda c, d: map(in_words, list_rows(c, d))) if human_rows else list_rows
+        run_bulk(env, bulk, Lookup("contracts"), list_columns(), rows_of)
+        return
     rows: Iterable[Mapping[str, Any]] = env.api().paginate("/v1/contracts")
+    rows = remember_ids(env, "contracts", rows)  # for completion of IDs (cli/complete.py)
     if env.out.fmt in HUMAN_FORMATS:
         rows = map(in_words, rows)
     env.out.render(rows, list_columns(), title=_("Contracts"))
@@ -110,7 +126,10 @@ def detail_fields() -> list[Column]:
 def show(
     ctx: typer.Context,
     contract_id: Annotated[
-        str, typer.Argument(metavar="ID", help="A contract id, e.g. CT-0000001.")
+        str,
+        typer.Argument(
+            metavar="ID", help="A contract id, e.g. CT-0000001.", autocompletion=contract_ids
+        ),
     ],
 ) -> None:
     """One contract in full: equipment, options, shipments, partwork progress, outages."""
@@ -127,7 +146,7 @@ def show(
         out.render([contract], detail_fields())
         return
     out.render_one(
-        in_words(contract), detail_fields(), title=f"{_('Contract')} {contract.get('id')}"
+        in_words(contract), detail_fields(), title=_("Contract {id}").format(id=contract.get("id"))
     )
     for heading, rows, columns in _sections(contract, env.today()):
         if rows:

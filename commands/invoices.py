@@ -20,6 +20,7 @@ import itertools
 import json
 import os
 import re
+import sys
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -27,6 +28,8 @@ from typing import Annotated, Any
 
 import typer
 
+from cli.bulk import NO_BULK, BulkSpec, Lookup, bulk_options, list_rows, run_bulk
+from cli.complete import invoice_ids, remember_ids
 from cli.context import Env
 from cli.errors import UsageError
 from cli.i18n import _
@@ -115,6 +118,7 @@ LimitOpt = Annotated[
 
 
 @app.callback(invoke_without_command=True)
+@bulk_options
 def invoices(
     ctx: typer.Context,
     since: SinceOpt = None,
@@ -122,11 +126,12 @@ def invoices(
     status: StatusOpt = Status.all,
     contract: ContractOpt = None,
     limit: LimitOpt = None,
+    bulk: BulkSpec = NO_BULK,
 ) -> None:
     """Invoices: list (the default, with the list's options), show, download."""
     if ctx.invoked_subcommand is None:
-        _list(Env.of(ctx), since, until, status, contract, limit)
-    elif (since, until, status, contract, limit) != (None, None, Status.all, None, None):
+        _list(Env.of(ctx), since, until, status, contract, limit, bulk)
+    elif (since, until, status, contract, limit) != (None, None, Status.all, None, None) or bulk:
         raise UsageError(
             _("list options go after 'invoices' alone or after 'invoices list'"),
             hint=_("for example: moncompte invoices --status unpaid"),
@@ -134,6 +139,7 @@ def invoices(
 
 
 @app.command("list")
+@bulk_options
 def list_(
     ctx: typer.Context,
     since: SinceOpt = None,
@@ -141,9 +147,10 @@ def list_(
     status: StatusOpt = Status.all,
     contract: ContractOpt = None,
     limit: LimitOpt = None,
+    bulk: BulkSpec = NO_BULK,
 ) -> None:
     """List invoices, newest first, with a totals row in tables."""
-    _list(Env.of(ctx), since, until, status, contract, limit)
+    _list(Env.of(ctx), since, until, status, contract, limit, bulk)
 
 
 def _list(
@@ -153,14 +160,20 @@ def _list(
     status: Status,
     contract: str | None,
     limit: int | None,
+    bulk: BulkSpec = NO_BULK,
 ) -> None:
     start, end = parse_date(since, "--since"), parse_date(until, "--until")
+    if limit is not None:
+        limit = min(limit, sys.maxsize)  # islice refuses more; nobody has that many anyway
     if start is not None and end is not None and start > end:
         raise UsageError(
             _("--since {since} is after --until {until}: no invoice can match").format(
                 since=start.isoformat(), until=end.isoformat()
             )
         )
+    if bulk:
+        _bulk_list(env, bulk, status, start, end, contract, limit)
+        return
     params: dict[str, str | int | float | bool | None] = {
         "status": status.value,
         "since": start.isoformat() if start else None,
@@ -172,6 +185,7 @@ def _list(
     if limit is not None:
         # islice stops pulling from the generator, so no page beyond the limit is fetched.
         rows = itertools.islice(rows, limit)
+    rows = remember_ids(env, "invoices", rows)  # for completion of IDs (cli/complete.py)
     out = env.out
     if out.fmt in HUMAN_FORMATS:
         # Same keys as json/csv (so --columns names do not change), statuses in words.
@@ -182,6 +196,32 @@ def _list(
             out.notice(_("no invoice matches"))
     else:
         out.render(rows, machine_columns())
+
+
+def _bulk_list(
+    env: Env,
+    bulk: BulkSpec,
+    status: Status,
+    start: dt.date | None,
+    end: dt.date | None,
+    contract: str | None,
+    limit: int | None,
+) -> None:
+    """Staff, many customers: `POST /v1/lookup` filters on the status; the dates, the
+    contract and the per-customer --limit are applied here to each customer's list."""
+    since, until = (start.isoformat() if start else None), (end.isoformat() if end else None)
+
+    def rows_of(_customer_id: str, data: Any) -> Iterable[Mapping[str, Any]]:
+        kept = (
+            r
+            for r in list_rows(_customer_id, data)
+            if (since is None or str(r.get("issue_date")) >= since)
+            and (until is None or str(r.get("issue_date")) <= until)
+            and (contract is None or r.get("contract_id") == contract)
+        )
+        return list(itertools.islice(kept, limit))
+
+    run_bulk(env, bulk, Lookup("invoices", {"status": status.value}), machine_columns(), rows_of)
 
 
 # --- show ---------------------------------------------------------------------------------------
@@ -245,7 +285,9 @@ def _machine_line_columns() -> list[Column]:
 @app.command("show")
 def show(
     ctx: typer.Context,
-    invoice_id: Annotated[str, typer.Argument(metavar="ID", help="An invoice id.")],
+    invoice_id: Annotated[
+        str, typer.Argument(metavar="ID", help="An invoice id.", autocompletion=invoice_ids)
+    ],
     explain: Annotated[
         bool, typer.Option("--explain", help="Explain each line, and a moved debit date.")
     ] = False,
@@ -266,7 +308,7 @@ def show(
         out.render(rows, _machine_line_columns())
         return
     header = {**invoice, "status": status_label(str(invoice.get("status")))}
-    out.render_one(header, header_fields(), title=f"{_('Invoice')} {invoice.get('id')}")
+    out.render_one(header, header_fields(), title=_("Invoice {id}").format(id=invoice.get("id")))
     out.text("")
     out.render(
         [{**line, "kind": kind_label(str(line.get("kind")))} for line in lines],
@@ -313,7 +355,9 @@ def explanation(
 @app.command("download")
 def download(
     ctx: typer.Context,
-    invoice_id: Annotated[str, typer.Argument(metavar="ID", help="An invoice id.")],
+    invoice_id: Annotated[
+        str, typer.Argument(metavar="ID", help="An invoice id.", autocompletion=invoice_ids)
+    ],
     to: Annotated[
         str | None,
         typer.Option(
@@ -334,7 +378,7 @@ def download(
             )
         env.out.bytes(_fetch_pdf(env, invoice_id))
         return
-    dest = Path(to).expanduser() if to else Path(_safe_name(invoice_id) + ".pdf")
+    dest = Path(os.path.expanduser(to)) if to else Path(_safe_name(invoice_id) + ".pdf")
     if dest.is_dir():
         dest = dest / (_safe_name(invoice_id) + ".pdf")
     # Checked before the download too, so a refusal costs no request.
@@ -344,7 +388,13 @@ def download(
         )
     if not dest.parent.is_dir():
         raise UsageError(_("no such directory: {path}").format(path=dest.parent))
-    write_atomically(dest, _fetch_pdf(env, invoice_id), force=force)
+    if dest.exists() and not dest.is_file():
+        # --force replaces a file, never a device such as /dev/full (a rename would).
+        raise UsageError(f"cannot write {dest}: not a regular file")
+    try:
+        write_atomically(dest, _fetch_pdf(env, invoice_id), force=force)
+    except OSError as exc:  # a read-only or full file system, no permission
+        raise UsageError(f"cannot write {dest}: {exc.strerror or exc}") from exc
     env.out.notice(_("saved {path}").format(path=dest))
     if env.out.fmt in ("json", "ndjson"):
         env.out.text(json.dumps({"id": invoice_id, "path": str(dest)}, ensure_ascii=False))

@@ -19,8 +19,9 @@ from typing import Annotated, Any
 
 import typer
 
+from cli.complete import contract_ids
 from cli.context import Env
-from cli.errors import NotFoundError, RuleError, UsageError
+from cli.errors import NotFoundError, RuleError, UsageError, outcome_check
 from cli.i18n import _
 from cli.output import Column, human
 from domain.calendar import roll_forward
@@ -56,7 +57,13 @@ def plan_fields(machine: bool) -> list[Column]:
 def reschedule(
     ctx: typer.Context,
     contract_id: Annotated[
-        str, typer.Argument(metavar="CONTRACT", help="The contract id.", show_default=False)
+        str,
+        typer.Argument(
+            metavar="CONTRACT",
+            help="The contract id.",
+            show_default=False,
+            autocompletion=contract_ids,
+        ),
     ],
     number: Annotated[
         int,
@@ -136,7 +143,10 @@ def reschedule(
     if not yes and not _confirm(env, _("Postpone this instalment? [y/N] ")):
         raise UsageError(_("cancelled: the instalment was not postponed"))
 
-    updated = client.post(f"{base}/instalments/{number}/reschedule", {"to": new_date.isoformat()})
+    with outcome_check(f"moncompte schedule {contract_id}"):
+        updated = client.post(
+            f"{base}/instalments/{number}/reschedule", {"to": new_date.isoformat()}
+        )
     result = {
         **summary,
         "due_date": instalment.get("due_date"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -28,7 +29,7 @@ CustomersOpt = Annotated[
 
 
 def _db(env: Env, db: Path | None) -> Path:
-    path = db.expanduser() if db is not None else db_path(env.environ)
+    path = Path(os.path.expanduser(db)) if db is not None else db_path(env.environ)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     return path
 
@@ -83,7 +84,7 @@ def reset(ctx: typer.Context, customers: CustomersOpt = 0, db: DbOpt = None) -> 
 def status(ctx: typer.Context, db: DbOpt = None) -> None:
     """Where the sandbox database is, its size, and how much it holds."""
     env = Env.of(ctx)
-    path = db.expanduser() if db is not None else db_path(env.environ)
+    path = Path(os.path.expanduser(db)) if db is not None else db_path(env.environ)
     info: dict[str, Any] = {"database": str(path), "exists": path.exists(), "size_bytes": None}
     counts: dict[str, int] = {}
     if path.exists():

@@ -18,8 +18,10 @@ from typing import Annotated, Any
 
 import typer
 
+from cli.bulk import NO_BULK, BulkSpec, Lookup, bulk_options, list_rows, run_bulk
+from cli.complete import contract_ids
 from cli.context import Env
-from cli.errors import NotFoundError
+from cli.errors import NotFoundError, UsageError
 from cli.i18n import _
 from cli.output import Column, Renderer, human
 from domain.money import format_money
@@ -64,6 +66,7 @@ def status_label(status: str) -> str:
     return labels.get(status, status)
 
 
+@bulk_options
 def schedule(
     ctx: typer.Context,
     contract_id: Annotated[
@@ -71,12 +74,19 @@ def schedule(
         typer.Argument(
             metavar="CONTRACT",
             help="A contract id; without it, every contract with instalments.",
+            autocompletion=contract_ids,
             show_default=False,
         ),
     ] = None,
+    bulk: BulkSpec = NO_BULK,
 ) -> None:
     """Payment schedule: each instalment's due and debit dates, amount, status; totals."""
     env = Env.of(ctx)
+    if bulk:  # staff, many customers: one row per instalment, with the customer's id
+        if contract_id is not None:
+            raise UsageError(_("CONTRACT cannot be combined with --customer/--customers-file"))
+        run_bulk(env, bulk, Lookup("schedule"), machine_columns(), _bulk_rows)
+        return
     client = env.api()
     if contract_id is not None:
         schedules: list[Mapping[str, Any]] = [client.get(f"/v1/contracts/{contract_id}/schedule")]
@@ -114,6 +124,10 @@ def _flat_rows(schedules: list[Mapping[str, Any]]) -> Iterator[dict[str, Any]]:
     for plan in schedules:
         for inst in plan.get("instalments") or []:
             yield {**inst, "contract_id": plan.get("contract_id"), "next": _is_next(plan, inst)}
+
+
+def _bulk_rows(_customer_id: str, data: Any) -> Iterator[dict[str, Any]]:
+    return _flat_rows(list(list_rows(_customer_id, data)))
 
 
 def _render_plan(out: Renderer, plan: Mapping[str, Any], locale: str) -> None:

@@ -21,8 +21,9 @@ from typing import Annotated, Any
 
 import typer
 
+from cli.complete import contract_ids
 from cli.context import Env
-from cli.errors import RuleError, UsageError
+from cli.errors import RuleError, UsageError, outcome_check
 from cli.i18n import _
 from cli.output import Column, Renderer, human
 from domain.money import format_money
@@ -55,7 +56,12 @@ RAW_QUOTE_COLUMNS = [
 def terminate(
     ctx: typer.Context,
     contract_id: Annotated[
-        str, typer.Argument(metavar="CONTRACT", help="The contract reference, e.g. CT-0000001.")
+        str,
+        typer.Argument(
+            metavar="CONTRACT",
+            help="The contract reference, e.g. CT-0000001.",
+            autocompletion=contract_ids,
+        ),
     ],
     quote: Annotated[
         bool, typer.Option("--quote", help="Only show what terminating would cost.")
@@ -126,7 +132,7 @@ def _terminate(
             ),
         )
     body = {"effective_date": effective.isoformat() if effective else None}
-    with rule_refusals():
+    with rule_refusals(), outcome_check(f"moncompte contracts show {contract['id']}"):
         result = env.api().post(
             f"/v1/contracts/{contract['id']}/termination",
             body,
@@ -164,7 +170,7 @@ def _withdraw(env: Env, contract_id: str, *, yes: bool, dry_run: bool) -> None:
                 contract=contract["id"]
             ),
         )
-    with rule_refusals():
+    with rule_refusals(), outcome_check(f"moncompte contracts show {contract['id']}"):
         result = env.api().post(
             f"/v1/contracts/{contract['id']}/withdrawal", {}, idempotency_key=str(uuid.uuid4())
         )

@@ -8,6 +8,7 @@ clock on `app.state.clock`, so the sandbox and the tests can pin the date.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -94,11 +95,16 @@ def create_app(
     *,
     engine: Engine | None = None,
     today: date | None = None,
+    fail_customers: Iterable[str] | None = None,
 ) -> FastAPI:
     """The application for a database (`engine`, else `database_url`, else the default
     of `server.db`) and a clock (`today` pins the business date; else the real date in
-    Europe/Paris)."""
+    Europe/Paris).
+
+    `fail_customers` is the sandbox's fault hook (see `server.faults`); None reads
+    `MONCOMPTE_SANDBOX_FAIL_CUSTOMERS`, and an unset variable injects nothing."""
     from server.db import make_engine, session_factory
+    from server.faults import fail_customers_from, parse_fail_customers
 
     if engine is None:
         engine = make_engine(database_url)
@@ -113,6 +119,11 @@ def create_app(
     app.state.clock = Clock(today)
     app.state.session_factory = session_factory(engine)
     app.state.write_session_factory = session_factory(engine, immediate=True)
+    app.state.fail_customers = (
+        fail_customers_from(os.environ)
+        if fail_customers is None
+        else parse_fail_customers(fail_customers)
+    )
 
     install(app)
     for router in routers():

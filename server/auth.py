@@ -78,11 +78,12 @@ def lookup_access_token(
     return tok, user
 
 
-def get_principal(
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    session: SessionDep,
-    clock: ClockDep,
-) -> Principal:
+# The bearer credentials alone (no database work): routes that authenticate inside their
+# own thread-pool call (the bulk lookup) declare this for the OpenAPI security scheme.
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def get_principal(credentials: BearerDep, session: SessionDep, clock: ClockDep) -> Principal:
     if credentials is None or not credentials.credentials:
         raise _unauthorized(
             "unauthorized", "authentication required: send 'Authorization: Bearer <token>'"
@@ -97,12 +98,16 @@ def get_principal(
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def require_staff(principal: PrincipalDep) -> Principal:
+async def require_staff(principal: PrincipalDep) -> Principal:
     """Staff-only collections (`/v1/customers`, `/v1/lookup`): 403 for a customer token.
 
     These paths have no ID in them, so a 403 reveals nothing a customer could not read in
-    the public API documentation.
+    the public API documentation. `async`: no I/O, so no hop through the thread pool.
     """
+    return check_staff(principal)
+
+
+def check_staff(principal: Principal) -> Principal:
     if not principal.is_staff:
         raise Problem(403, "forbidden", "this endpoint is for support staff only")
     return principal
@@ -137,6 +142,7 @@ def customer_scope(request: Request, principal: PrincipalDep, session: SessionDe
             raise not_found("customer")
         if session.get(Customer, wanted) is None:
             raise not_found("customer")
+        _sandbox_fault(request, wanted)
         return Scope(wanted, principal)
     if principal.is_staff or principal.customer_id is None:
         raise Problem(
@@ -145,7 +151,17 @@ def customer_scope(request: Request, principal: PrincipalDep, session: SessionDe
             "a staff token has no customer of its own: read a customer's data under "
             "/v1/customers/{customer_id}/...",
         )
+    _sandbox_fault(request, principal.customer_id)
     return Scope(principal.customer_id, principal)
+
+
+def _sandbox_fault(request: Request, customer_id: str) -> None:
+    """The sandbox's fault hook (server.faults): 500 for the customers it names."""
+    failing: frozenset[str] = getattr(request.app.state, "fail_customers", frozenset())
+    if failing and customer_id in failing:
+        from server.faults import injected_fault
+
+        raise injected_fault(customer_id)
 
 
 ScopeDep = Annotated[Scope, Depends(customer_scope)]

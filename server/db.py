@@ -14,6 +14,11 @@ The SQLite settings answer problems measured on this project (see architecture.m
   `BEGIN IMMEDIATE` (`session_factory(engine, immediate=True)`): a deferred transaction
   that read a snapshot cannot be upgraded to a writer once another writer committed, and
   SQLite then fails at once (SQLITE_BUSY_SNAPSHOT) without waiting for `busy_timeout`.
+- PostgreSQL's default isolation (READ COMMITTED) lets two transactions read the same row
+  and both write it: two terminations of one contract at once both answered 200. So the
+  same `immediate` sessions take a transaction-level advisory lock first, held until
+  commit or rollback: writers queue one at a time, as on SQLite, and a wait longer than
+  `BUSY_TIMEOUT_MS` fails (503) instead of hanging.
 """
 
 from __future__ import annotations
@@ -44,6 +49,9 @@ __all__ = [
 ]
 
 BUSY_TIMEOUT_MS = 10_000
+# Key of the PostgreSQL advisory lock every writer transaction takes ("mc" then 2; the
+# seed's own lock is "mc" then 1).
+PG_WRITER_LOCK = 0x6D6302
 # Execution option read by the "begin" listener: start SQLite transactions as writers.
 IMMEDIATE_OPTION = "moncompte_sqlite_immediate"
 # ServiceSetting written last by the seed: its presence means the data is complete.
@@ -110,6 +118,12 @@ def _on_sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def _on_postgresql_begin(connection: Any) -> None:
+    if connection.get_execution_options().get(IMMEDIATE_OPTION, False):
+        connection.exec_driver_sql(f"SET LOCAL lock_timeout = {BUSY_TIMEOUT_MS}")
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_WRITER_LOCK})")
+
+
 def make_engine(database_url: str | None = None) -> Engine:
     """An engine for `database_url` (default: `default_database_url()`), pool sized for
     the server, with the SQLite settings above."""
@@ -134,13 +148,16 @@ def make_engine(database_url: str | None = None) -> Engine:
         event.listen(engine, "connect", _on_sqlite_connect)
         event.listen(engine, "begin", _on_sqlite_begin)
         return engine
-    return create_engine(
+    engine = create_engine(
         url,
         pool_size=PG_POOL_SIZE,
         max_overflow=PG_MAX_OVERFLOW,
         pool_timeout=POOL_TIMEOUT_S,
         pool_pre_ping=True,
     )
+    if backend == "postgresql":
+        event.listen(engine, "begin", _on_postgresql_begin)
+    return engine
 
 
 def create_schema(engine: Engine) -> None:

@@ -34,6 +34,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from server.auth import lookup_access_token
 from server.models import IdempotencyRecord
 from server.problems import overload_response, problem_response
+from server.routes.deps import READ_ONLY_POSTS
 
 log = logging.getLogger("server.idempotency")
 
@@ -63,7 +64,7 @@ def _stored(status: int) -> bool:
     return status < 400 or status in (403, 404, 409, 410)
 
 
-def idempotency_key_header(
+async def idempotency_key_header(
     idempotency_key: Annotated[
         str | None,
         Header(
@@ -103,7 +104,13 @@ class IdempotencyMiddleware:
         self._now = now
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in _MUTATIONS:
+        if (
+            scope["type"] != "http"
+            or scope["method"] not in _MUTATIONS
+            or scope.get("path") in READ_ONLY_POSTS
+        ):
+            # A read-only POST (the bulk lookup) has no effect to repeat: storing its
+            # answer cost two write transactions and up to ~100 kB per call for nothing.
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v for k, v in scope.get("headers", [])}

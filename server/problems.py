@@ -269,8 +269,10 @@ async def _on_pool_timeout(request: Request, exc: Exception) -> Response:
 
 async def _on_operational_error(request: Request, exc: Exception) -> Response:
     # SQLite answers "database is locked" when writers queue for longer than its busy
-    # timeout: that is overload, not a bug, and the client may retry.
-    if "locked" in str(exc).lower() or "busy" in str(exc).lower():
+    # timeout, PostgreSQL "canceling statement due to lock timeout" (server.db): that is
+    # overload, not a bug, and the client may retry.
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text or "lock timeout" in text:
         log.warning("database busy: answering 503")
         return overload_response()
     return await _on_unexpected(request, exc)

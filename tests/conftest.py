@@ -29,10 +29,66 @@ class Sandbox:
     today: date = TODAY
 
 
+class _DroppingServer:
+    """A running sandbox whose own PostgreSQL database is dropped when it stops."""
+
+    def __init__(self, running: Any, drop: Any) -> None:
+        self._running = running
+        self._drop = drop
+
+    def stop(self) -> None:
+        try:
+            self._running.stop()
+        finally:
+            self._drop()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._running, name)
+
+
+def _fresh_postgres_database(admin_url: str) -> tuple[str, Any]:
+    """A new, empty database on the server of `admin_url` (its role needs CREATEDB);
+    returns its URL and a function that drops it."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.pool import NullPool
+
+    from server.db import normalize_database_url
+
+    admin = make_url(normalize_database_url(admin_url))
+    name = f"mc_test_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with engine.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        try:
+            with engine.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        finally:
+            engine.dispose()
+
+    return admin.set(database=name).render_as_string(hide_password=False), drop
+
+
 def _start_sandbox(db_path: Path) -> tuple[Sandbox, Any]:
+    """A seeded sandbox on SQLite at `db_path`, or, when `MONCOMPTE_TEST_DATABASE_URL`
+    names a PostgreSQL server (.ci/postgres.sh), on a database of its own there."""
     from server import embedded
 
-    running = embedded.start_background(f"sqlite:///{db_path}", today=TODAY)
+    admin_url = os.environ.get("MONCOMPTE_TEST_DATABASE_URL")
+    if admin_url:
+        url, drop = _fresh_postgres_database(admin_url)
+        try:
+            running: Any = embedded.start_background(url, today=TODAY)
+        except BaseException:
+            drop()
+            raise
+        running = _DroppingServer(running, drop)
+    else:
+        running = embedded.start_background(f"sqlite:///{db_path}", today=TODAY)
     box = Sandbox(
         url=running.url,
         database_url=running.database_url,

@@ -31,7 +31,7 @@ Cursor = Annotated[
 ]
 
 
-def _staff_customer(
+async def _staff_customer(
     customer_id: Annotated[
         str, Path(min_length=1, max_length=64, description="the customer to read (staff only)")
     ],

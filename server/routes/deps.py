@@ -52,13 +52,16 @@ class Clock:
         return datetime.combine(self.fixed_today, time(real.hour, real.minute, real.second))
 
 
-def get_clock(request: Request) -> Clock:
+async def get_clock(request: Request) -> Clock:
+    # async: a pure read of app state. A plain `def` dependency costs a hop through the
+    # thread pool (about 0.3 ms of GIL hand-offs on the bulk path) for nothing.
     clock: Clock = request.app.state.clock
     return clock
 
 
-# POSTs that only read: they need no write lock.
-_READ_ONLY_POSTS = frozenset({"/v1/lookup"})
+# POSTs that only read: they need no write lock, and no Idempotency-Key record (there is
+# no effect to repeat; see server.idempotency).
+READ_ONLY_POSTS = frozenset({"/v1/lookup"})
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -69,7 +72,7 @@ def get_session(request: Request) -> Iterator[Session]:
     another writer committed in between, instead of waiting its turn.
     """
     writes = request.method in ("POST", "PUT", "PATCH", "DELETE")
-    if writes and request.url.path not in _READ_ONLY_POSTS:
+    if writes and request.url.path not in READ_ONLY_POSTS:
         factory = request.app.state.write_session_factory
     else:
         factory = request.app.state.session_factory

@@ -26,7 +26,7 @@ from domain.commitment import (
 from server.auth import ScopeDep
 from server.idempotency import IdempotencyKey
 from server.models import Contract, Instalment, Invoice
-from server.problems import Problem
+from server.problems import Problem, problem_responses
 from server.routes.common import MUTATION_ERRORS, IdParam, own_contract, read_route
 from server.routes.deps import ClockDep, SessionDep
 from server.serializers import (
@@ -139,6 +139,7 @@ def _next_invoice_day(on: date) -> date:
     name="get_termination_quote",
     response_model=QuoteOut,
     summary="What terminating would cost on a date (loi Chatel), and the equipment return",
+    responses=problem_responses(409),  # already_terminated / already_withdrawn
 )
 def get_termination_quote(
     contract_id: IdParam,

@@ -1,0 +1,1 @@
+complete --command moncompte --no-files --arguments "(env _MONCOMPTE_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) moncompte)" --condition "env _MONCOMPTE_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) moncompte"
