@@ -7,7 +7,6 @@ it instead of failing with an ImportError.
 
 from __future__ import annotations
 
-import importlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ DEMO_CUSTOMER = "demo"
 DEMO_STAFF = "agent"
 # What the server stack is made of; an ImportError naming one of these means the extra
 # is missing, anything else is a real bug and must surface as such.
+_STACK = ("fastapi", "sqlalchemy", "uvicorn", "fpdf")
 _EXTRA_MODULES = {"server", "fastapi", "starlette", "sqlalchemy", "uvicorn", "fpdf", "pydantic"}
 
 
@@ -43,6 +43,16 @@ def database_url(path: Path) -> str:
 
 def embedded() -> Any:
     """The `server.embedded` module, or a clear usage error when the extra is missing."""
+    # server.embedded imports its stack lazily, so a missing extra would only show later,
+    # as a bare ModuleNotFoundError from inside start_background: look for it first.
+    import importlib.util
+
+    missing = [name for name in _STACK if importlib.util.find_spec(name) is None]
+    if missing:
+        raise UsageError(
+            "the built-in sandbox needs the sandbox extra: pip install 'moncompte[sandbox]'"
+            f" (missing: {', '.join(missing)})"
+        )
     try:
         module = importlib.import_module("server.embedded")
     except ImportError as exc:

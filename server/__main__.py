@@ -60,6 +60,13 @@ def _add_database(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _shown(url: str) -> str:
+    """The database URL without its password: it goes to a terminal or a CI log."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def _database_url(args: argparse.Namespace) -> str:
     from server.db import default_database_url, normalize_database_url
 
@@ -129,7 +136,7 @@ def _serve(args: argparse.Namespace) -> int:
         os.environ["DATABASE_URL"] = url
         if args.today:
             os.environ["MONCOMPTE_SANDBOX_TODAY"] = args.today.isoformat()
-        print(f"serving {where} with {args.workers} workers ({url})", file=sys.stderr)
+        print(f"serving {where} with {args.workers} workers ({_shown(url)})", file=sys.stderr)
         uvicorn.run(
             "server.app:app_from_env",
             factory=True,
@@ -151,7 +158,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     app = create_app(engine=engine, today=args.today)
     sock = bind_socket(args.host, args.port)
-    print(f"serving {where} ({url}); Ctrl-C to stop", file=sys.stderr)
+    print(f"serving {where} ({_shown(url)}); Ctrl-C to stop", file=sys.stderr)
     try:
         uvicorn.Server(uvicorn_config(app)).run(sockets=[sock])
     finally:
@@ -166,7 +173,7 @@ def _reset(args: argparse.Namespace) -> int:
     url = _database_url(args)
     started = time.perf_counter()
     reset(url, today=args.today, customers=args.customers)
-    print(f"reset {url} in {time.perf_counter() - started:.2f} s", file=sys.stderr)
+    print(f"reset {_shown(url)} in {time.perf_counter() - started:.2f} s", file=sys.stderr)
     return 0
 
 
@@ -187,7 +194,8 @@ def _seed(args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     elapsed = time.perf_counter() - started
-    print(f"seeded {args.customers} customers into {url} in {elapsed:.2f} s", file=sys.stderr)
+    shown = _shown(url)
+    print(f"seeded {args.customers} customers into {shown} in {elapsed:.2f} s", file=sys.stderr)
     return 0
 
 
