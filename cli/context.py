@@ -42,6 +42,9 @@ MAX_TIMEOUT_S = 86_400
 SANDBOX_NOTICE = "sandbox: demo data — moncompte login to use a real account"
 
 
+# Answers taken as yes at a confirmation, in English and in French.
+YES_ANSWERS = frozenset({"y", "yes", "o", "oui"})
+
 @dataclass
 class GlobalOptions:
     """The options accepted before or after any subcommand (None: not given)."""
@@ -285,6 +288,15 @@ class Env:
         if secret:
             register_secret(answer)
         return answer
+
+    def confirm(self, question: str, *, flag: str = "--yes") -> bool:
+        """A yes/no question on the terminal: yes/y/oui/o is yes; anything else, or the end
+        of input (Ctrl-D), is no. Without a terminal, exit 2 naming `flag`."""
+        try:
+            answer = self.prompt(question, flag=flag)
+        except EOFError:
+            return False
+        return answer.strip().lower() in YES_ANSWERS
 
     def read_stdin(self) -> str:
         """All of stdin, only when a flag said to read it (`--password-stdin`, `-`)."""

@@ -27,7 +27,6 @@ from domain.iban import IbanError, first_debit_on_new_iban, format_iban, mask_ib
 if TYPE_CHECKING:
     from cli.http import ApiClient
 
-YES_ANSWERS = frozenset({"y", "yes", "o", "oui"})
 
 
 def result_fields() -> list[Column]:
@@ -89,7 +88,7 @@ def change_iban(
 
     for column in result_fields()[:-1]:
         out.notice(f"{column.header}: {human(preview[column.key], column.kind, env.locale)}")
-    if not yes and not confirm(env, _("Change the IBAN? [y/N] ")):
+    if not yes and not env.confirm(_("Change the IBAN? [y/N] ")):
         raise UsageError(_("cancelled: the IBAN was not changed"))
 
     with outcome_check("moncompte api GET /v1/payment-method"):
@@ -140,11 +139,3 @@ def _current(client: ApiClient) -> dict[str, Any]:
         return {}
     return dict(found) if isinstance(found, dict) else {}
 
-
-def confirm(env: Env, question: str) -> bool:
-    """Ask on the terminal; anything but yes/oui (or end of input) is a no."""
-    try:
-        answer = env.prompt(question, flag="--yes")
-    except EOFError:
-        return False
-    return answer.strip().lower() in YES_ANSWERS

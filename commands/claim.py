@@ -220,8 +220,7 @@ def _merchant_first(env: Env, category: str) -> None:
             "did not solve the problem.\n"
         )
     )
-    answer = env.prompt(_("Have you contacted the merchant? [y/N] "))
-    if answer.strip().lower() not in ("y", "yes", "o", "oui"):
+    if not env.confirm(_("Have you contacted the merchant? [y/N] "), flag="--merchant-contacted"):
         raise RuleError(
             _(
                 "refused by rule claims.merchant_first (merchant_first): contact the merchant "

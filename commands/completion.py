@@ -44,7 +44,6 @@ FILES = {
 
 BEGIN = "# >>> moncompte completion >>>"
 END = "# <<< moncompte completion <<<"
-YES_ANSWERS = frozenset({"y", "yes", "o", "oui"})
 
 
 class Shell(enum.StrEnum):
@@ -268,11 +267,7 @@ def install(
                     f"not editing {shown} without asking, and there is no terminal to ask on",
                     hint="add --yes to install without asking",
                 )
-            try:
-                answer = env.prompt(f"This will {what}. Proceed? [y/N] ", flag="--yes")
-            except EOFError:
-                answer = ""
-            if answer.strip().lower() not in YES_ANSWERS:
+            if not env.confirm(f"This will {what}. Proceed? [y/N] "):
                 raise UsageError(f"cancelled: {shown} was not changed")
         try:
             write(todo.path, todo.new)

@@ -28,7 +28,6 @@ from domain.calendar import roll_forward
 from domain.reschedule import InstalmentState, check_reschedule
 from domain.rules import RuleRefusal
 
-YES_ANSWERS = frozenset({"y", "yes", "o", "oui"})
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -140,7 +139,7 @@ def reschedule(
 
     for column in plan_fields(machine=False)[:9]:
         out.notice(f"{column.header}: {human(summary[column.key], column.kind, env.locale)}")
-    if not yes and not _confirm(env, _("Postpone this instalment? [y/N] ")):
+    if not yes and not env.confirm(_("Postpone this instalment? [y/N] ")):
         raise UsageError(_("cancelled: the instalment was not postponed"))
 
     with outcome_check(f"moncompte schedule {contract_id}"):
@@ -248,11 +247,3 @@ def _out_of_window(
         }
     )
 
-
-def _confirm(env: Env, question: str) -> bool:
-    """Ask on the terminal; anything but yes/oui (or end of input) is a no."""
-    try:
-        answer = env.prompt(question, flag="--yes")
-    except EOFError:
-        return False
-    return answer.strip().lower() in YES_ANSWERS
