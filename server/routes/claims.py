@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, defer, selectinload
 from sqlalchemy.sql import Select
 
@@ -27,6 +27,7 @@ from server.routes.common import (
     Cursor,
     IdParam,
     Limit,
+    after_cursor,
     own_claim,
     own_contract,
     read_route,
@@ -39,7 +40,6 @@ from server.serializers import (
     ClaimOut,
     ClaimPage,
     claim_out,
-    decode_cursor,
     encode_cursor,
 )
 
@@ -196,20 +196,7 @@ def list_claims(
     cursor: Cursor = None,
 ) -> dict[str, Any]:
     query = select(Claim).where(Claim.customer_id == scope.customer_id)
-    if cursor:
-        last_date, last_id = decode_cursor(cursor, 2)
-        try:
-            last_day = date.fromisoformat(str(last_date))
-        except ValueError:
-            raise Problem(
-                422, "validation_error", "query.cursor: not a cursor returned by this API"
-            ) from None
-        query = query.where(
-            or_(
-                Claim.created_on < last_day,
-                and_(Claim.created_on == last_day, Claim.id < str(last_id)),
-            )
-        )
+    query = after_cursor(query, cursor, Claim.created_on, Claim.id)
     rows = session.scalars(
         _with_messages(query.order_by(Claim.created_on.desc(), Claim.id.desc()).limit(limit + 1))
     ).all()

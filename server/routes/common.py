@@ -5,15 +5,16 @@ parameters, ID parameters, scoped look-ups.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Path, Query
-from sqlalchemy import select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from server.models import Claim, Contract, Invoice
-from server.problems import not_found, problem_responses
-from server.serializers import DEFAULT_LIMIT, MAX_LIMIT
+from server.problems import Problem, not_found, problem_responses
+from server.serializers import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor
 
 STAFF_PREFIX = "/customers/{customer_id}"
 
@@ -75,6 +76,24 @@ def read_route(router: APIRouter, path: str, *, name: str, **kwargs: Any) -> Cal
         return endpoint
 
     return register
+
+
+def after_cursor(
+    query: Select[Any], cursor: str | None, day_column: Any, id_column: Any
+) -> Select[Any]:
+    """Keyset pagination on (day desc, id desc): the rows after the cursor's last row."""
+    if not cursor:
+        return query
+    last_date, last_id = decode_cursor(cursor, 2)
+    try:
+        last_day = date.fromisoformat(str(last_date))
+    except ValueError:
+        raise Problem(
+            422, "validation_error", "query.cursor: not a cursor returned by this API"
+        ) from None
+    return query.where(
+        or_(day_column < last_day, and_(day_column == last_day, id_column < str(last_id)))
+    )
 
 
 def own_contract(session: Session, customer_id: str, contract_id: str) -> Contract:

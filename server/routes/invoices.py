@@ -8,20 +8,25 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 
 from server.auth import ScopeDep
 from server.documents import invoice_pdf
 from server.models import Contract, Customer, Invoice, InvoiceLine
-from server.problems import Problem
-from server.routes.common import Cursor, IdParam, Limit, own_invoice, read_route
+from server.routes.common import (
+    Cursor,
+    IdParam,
+    Limit,
+    after_cursor,
+    own_invoice,
+    read_route,
+)
 from server.routes.deps import SessionDep
 from server.serializers import (
     DEFAULT_LIMIT,
     INVOICE_COLUMNS,
     InvoiceDetailOut,
     InvoicePage,
-    decode_cursor,
     encode_cursor,
     invoice_out,
     invoice_row_out,
@@ -70,20 +75,7 @@ def list_invoices(
         query = query.where(Invoice.issue_date <= until)
     if contract is not None:
         query = query.where(Invoice.contract_id == contract)
-    if cursor:
-        last_date, last_id = decode_cursor(cursor, 2)
-        try:
-            last_day = date.fromisoformat(str(last_date))
-        except ValueError:
-            raise Problem(
-                422, "validation_error", "query.cursor: not a cursor returned by this API"
-            ) from None
-        query = query.where(
-            or_(
-                Invoice.issue_date < last_day,
-                and_(Invoice.issue_date == last_day, Invoice.id < str(last_id)),
-            )
-        )
+    query = after_cursor(query, cursor, Invoice.issue_date, Invoice.id)
     rows = session.execute(
         query.order_by(Invoice.issue_date.desc(), Invoice.id.desc()).limit(limit + 1)
     ).all()
