@@ -17,7 +17,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from cli.config import (
     CONFIG_NAME,
@@ -28,7 +28,7 @@ from cli.config import (
     check_profile_name,
     config_dir,
 )
-from cli.errors import UsageError, register_secret, scrub
+from cli.errors import OutputClosed, UsageError, register_secret, scrub
 
 if TYPE_CHECKING:
     from cli.credentials import CredentialStore
@@ -76,6 +76,38 @@ def _isatty(stream: Any) -> bool:
         return False
 
 
+class PipeGuard:
+    """stdout, where a reader that went away (`| head`) becomes `OutputClosed` (exit 0).
+
+    Click turns a BrokenPipeError into a bare exit 1; raised as our own error instead, it
+    reaches the one place that maps errors to exit codes. `.buffer` (PDF bytes) is guarded
+    the same way.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, data: Any) -> Any:
+        try:
+            return self._stream.write(data)
+        except BrokenPipeError:
+            raise OutputClosed("stdout closed") from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise OutputClosed("stdout closed") from None
+
+    @property
+    def buffer(self) -> Any:
+        inner = getattr(self._stream, "buffer", None)
+        return None if inner is None else PipeGuard(inner)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 @dataclass
 class Env:
     """One invocation's world. Build with `Env()` for the real process, or give streams."""
@@ -91,6 +123,7 @@ class Env:
     stderr_isatty: bool | None = None
 
     def __post_init__(self) -> None:
+        self.stdout = cast(IO[str], PipeGuard(self.stdout))
         if self.stdin_isatty is None:
             self.stdin_isatty = _isatty(self.stdin)
         if self.stdout_isatty is None:

@@ -10,6 +10,7 @@ import contextlib
 import datetime as _dt
 import os
 import re
+import sys
 import traceback
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -68,6 +69,16 @@ class NetworkError(MoncompteError):
 
 class PartialFailure(MoncompteError):
     exit_code = 7
+
+
+class OutputClosed(MoncompteError):
+    """The reader of stdout went away (`moncompte invoices | head -1`): not an error.
+
+    Like `cat` or `ls` in a pipe, stop writing and exit 0 without a word: the reader got
+    what it asked for.
+    """
+
+    exit_code = 0
 
 
 class Interrupted(MoncompteError):
@@ -175,6 +186,9 @@ def handle(exc: BaseException, env: Env) -> int:
     if isinstance(exc, KeyboardInterrupt):
         _line(err, "interrupted")
         return Interrupted.exit_code
+    if isinstance(exc, OutputClosed):
+        _silence_stdout()
+        return OutputClosed.exit_code
     if isinstance(exc, MoncompteError):
         _line(err, "error: " + scrub(exc.message))
         if exc.hint:
@@ -190,6 +204,16 @@ def handle(exc: BaseException, env: Env) -> int:
     if env.verbose:
         _line(err, text.rstrip())
     return 1
+
+
+def _silence_stdout() -> None:
+    """Point fd 1 at /dev/null so that the interpreter's final flush of a closed pipe does
+    not print "Exception ignored … BrokenPipeError" (what the Python docs recommend)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # not a real file (tests): nothing to do
+        pass
 
 
 def write_debug_log(text: str, environ: Mapping[str, str]) -> Path | None:
