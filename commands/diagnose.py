@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import importlib
 import json
 import platform
@@ -30,6 +31,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, TypeVar, cas
 import typer
 
 from cli import __version__
+from cli.bulk import NO_BULK, BulkSpec, bulk_options
 from cli.context import Env
 from cli.errors import MoncompteError, UsageError, scrub
 from cli.i18n import _
@@ -39,6 +41,7 @@ from domain.diagnose import (
     BY_ID,
     CHECK_IDS,
     CHECKS,
+    EXIT_CHECKS_FAILED,
     AccountData,
     Finding,
     build_report,
@@ -50,7 +53,10 @@ from domain.diagnose import (
 )
 
 if TYPE_CHECKING:
-    from cli.http import ApiClient
+    from cli.bulk import Transport
+    from cli.http import ApiClient, Params
+
+    Getter = Callable[[str, Params | None], Any]  # GET a path with a query: the JSON
     from cli.probes import StatusProbe, Target
 
 T = TypeVar("T")
@@ -197,18 +203,6 @@ def fetch_account(run: Run) -> AccountData:
         raise Unavailable(
             "scope", "this credential has no customer account (a staff token?): nothing to check"
         )
-    today = run.today.isoformat()
-
-    def items(
-        path: str, params: dict[str, str | int | float | bool | None] | None = None
-    ) -> list[dict[str, Any]]:
-        return list(client.paginate(path, params, limit=500))
-
-    def optional(path: str) -> Any:
-        try:
-            return client.get(path)
-        except MoncompteError:
-            return None
 
     def status_body() -> dict[str, Any] | None:
         try:
@@ -217,15 +211,53 @@ def fetch_account(run: Run) -> AccountData:
             return None
         return dict(body) if body is not None else None
 
-    with ThreadPoolExecutor(max_workers=6, thread_name_prefix="diagnose-fetch") as pool:
+    return fetch_account_data(client.get, me, "/v1", run.today, status_body)
+
+
+def fetch_account_data(
+    get: Getter,
+    me: dict[str, Any],
+    prefix: str,
+    today: dt.date,
+    status_body: Callable[[], dict[str, Any] | None],
+    *,
+    workers: int = 6,
+) -> AccountData:
+    """The account's resources under `prefix` (`/v1` for the caller's own account,
+    `/v1/customers/{id}` for staff), read with `get(path, params)`; `workers` requests at
+    once (1 in a bulk run, whose --concurrency already bounds the load)."""
+
+    def items(path: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        query: dict[str, Any] = {**(params or {}), "limit": 500}
+        out: list[dict[str, Any]] = []
+        while True:
+            page = get(prefix + path, query)
+            if not isinstance(page, dict) or not isinstance(page.get("items"), list):
+                raise MoncompteError(f"GET {prefix}{path} did not answer a paginated list")
+            out += page["items"]
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return out
+            query["cursor"] = cursor
+
+    def one(path: str, params: dict[str, Any] | None = None) -> Any:
+        return get(prefix + path, params)
+
+    def optional(path: str) -> Any:
+        try:
+            return one(path)
+        except MoncompteError:
+            return None
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="diagnose-fetch") as pool:
         f_status = pool.submit(status_body)
-        f_contracts = pool.submit(items, "/v1/contracts")
-        f_invoices = pool.submit(items, "/v1/invoices", {"status": "all"})
-        f_claims = pool.submit(items, "/v1/claims")
-        f_payment = pool.submit(optional, "/v1/payment-method")
+        f_contracts = pool.submit(items, "/contracts")
+        f_invoices = pool.submit(items, "/invoices", {"status": "all"})
+        f_claims = pool.submit(items, "/claims")
+        f_payment = pool.submit(optional, "/payment-method")
         contracts = f_contracts.result()
         schedules = {
-            str(c["id"]): pool.submit(client.get, f"/v1/contracts/{c['id']}/schedule")
+            str(c["id"]): pool.submit(one, f"/contracts/{c['id']}/schedule")
             for c in contracts
             if c.get("kind") in ("installments", "partwork")
         }
@@ -237,7 +269,7 @@ def fetch_account(run: Run) -> AccountData:
         ]
         quotes = {
             str(c["id"]): pool.submit(
-                client.get, f"/v1/contracts/{c['id']}/termination-quote", {"date": today}
+                one, f"/contracts/{c['id']}/termination-quote", {"date": today.isoformat()}
             )
             for c in quoted
         }
@@ -561,6 +593,7 @@ def _write_report(env: Env, path: Path, fmt: str, report: dict[str, Any]) -> Non
     env.out.notice(_("support file written to {path}").format(path=path))
 
 
+@bulk_options
 def diagnose(
     ctx: typer.Context,
     check: Annotated[
@@ -599,12 +632,16 @@ def diagnose(
     clear_cache: Annotated[
         bool, typer.Option("--clear-cache", help="Empty the local cache first.")
     ] = False,
+    bulk: BulkSpec = NO_BULK,
 ) -> None:
     """Check the configuration, the network path and the account for known problems.
 
     Each check has a stable id, a status (ok, warn, fail, skip), a one-line finding and,
     when not ok, what to do. Exit codes: 0 when no check reached --fail-on (default: fail),
     8 when one did, 2 for bad usage, 1 when the tool itself failed.
+
+    Staff: --account-only with --customer/--customers-file runs the account checks for
+    each customer, one row per customer and check; exit 7 when a customer failed.
     """
     env = Env.of(ctx)
     if list_checks:
@@ -621,6 +658,18 @@ def diagnose(
         raise UsageError(f"invalid --fail-on {fail_on!r}", hint="choose warn or fail")
     if not check_timeout > 0 or check_timeout == float("inf"):
         raise UsageError(f"invalid --check-timeout {check_timeout!r}: expected seconds above 0")
+    if bulk:
+        if not account_only:
+            raise UsageError(
+                _("--customer and --customers-file need --account-only"),
+                hint=_("only the account checks run for other customers"),
+            )
+        if offline or clear_cache or report is not None:
+            raise UsageError(
+                _("--offline, --clear-cache and --report cannot be combined with --customer")
+            )
+        _diagnose_customers(env, bulk, _select(check, True), cast(FailOn, fail_on))
+        return
     selected = _select(check, account_only)
     report_fmt = _report_format(report)
 
@@ -674,6 +723,73 @@ def diagnose(
         _write_report(env, report, report_fmt, _report(run, findings, summary))
     if code:
         raise typer.Exit(code)
+
+
+# --- staff: the account checks of many customers ------------------------------------------
+
+
+BULK_COLUMNS = [
+    Column("id", "id"),
+    Column("status", "status"),
+    Column("finding", "finding"),
+]
+
+
+class _SharedStatus:
+    """`GET /v1/status` once for a whole bulk run (the current terms version)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._done = False
+        self._body: dict[str, Any] | None = None
+
+    def get(self, transport: Transport) -> dict[str, Any] | None:
+        with self._lock:
+            if not self._done:
+                try:
+                    body = transport.get_json("/v1/status")
+                except MoncompteError:
+                    body = None
+                self._body = dict(body) if isinstance(body, dict) else None
+                self._done = True
+        return self._body
+
+
+def _diagnose_customers(env: Env, spec: BulkSpec, selected: list[str], fail_on: FailOn) -> None:
+    """Each customer's data through the staff routes, the account checks on it, streamed by
+    the bulk machinery (failed customers: stderr, --errors, exit 7); else 8 when a check
+    reached --fail-on."""
+    from cli.bulk import PerCustomer, run_bulk
+
+    today = env.today()
+    status = _SharedStatus()
+
+    def check_customer(transport: Transport, customer_id: str) -> list[Finding]:
+        prefix = f"/v1/customers/{customer_id}"
+        customer = transport.get_json(prefix)
+        data = fetch_account_data(
+            transport.get_json,
+            {"customer": customer},
+            prefix,
+            today,
+            lambda: status.get(transport),
+            workers=1,
+        )
+        return [
+            _execute(c, functools.partial(ACCOUNT_EVALUATORS[c], data, today), env.now)
+            for c in selected
+        ]
+
+    reached = False
+
+    def rows_of(_customer_id: str, findings: list[Finding]) -> list[dict[str, Any]]:
+        nonlocal reached  # rows_of runs on the main thread only
+        reached = reached or bool(exit_code(findings, fail_on))
+        return [f.to_dict() for f in findings]
+
+    run_bulk(env, spec, PerCustomer(check_customer), BULK_COLUMNS, rows_of)
+    if reached:
+        raise typer.Exit(EXIT_CHECKS_FAILED)
 
 
 def _settle(values: list[Once[Any]], deadline: float) -> None:
