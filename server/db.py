@@ -24,6 +24,7 @@ The SQLite settings answer problems measured on this project (see architecture.m
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -113,9 +114,42 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
-def _on_sqlite_begin(connection: Any) -> None:
-    immediate = connection.get_execution_options().get(IMMEDIATE_OPTION, False)
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+_WRITER_HELD = "moncompte_writer_lock"
+
+
+def _sqlite_writer_queue(engine: Engine) -> None:
+    """Queue this process's SQLite writers on a lock before BEGIN IMMEDIATE.
+
+    SQLite's busy handler polls with growing sleeps, so a writer that waits can be overtaken
+    again and again: under 32 clients for 60 s one claim waited past `busy_timeout` and was
+    refused with 503 although the database was never stuck. Waiting on a lock in the
+    process instead wakes the next writer as soon as the last one ends; BEGIN IMMEDIATE
+    and busy_timeout still arbitrate between processes (several workers, a CLI seeding).
+    """
+    lock = threading.Lock()
+
+    def begin(connection: Any) -> None:
+        if not connection.get_execution_options().get(IMMEDIATE_OPTION, False):
+            connection.exec_driver_sql("BEGIN")
+            return
+        # On timeout go on without the lock: BEGIN IMMEDIATE then waits busy_timeout and
+        # fails as "database is locked", which the server answers with 503.
+        held = lock.acquire(timeout=BUSY_TIMEOUT_MS / 1000)
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            if held:
+                lock.release()
+            raise
+        connection.info[_WRITER_HELD] = held
+
+    def end(connection: Any) -> None:
+        if connection.info.pop(_WRITER_HELD, False):
+            lock.release()
+
+    event.listen(engine, "begin", begin)
+    event.listen(engine, "commit", end)
+    event.listen(engine, "rollback", end)
 
 
 def _on_postgresql_begin(connection: Any) -> None:
@@ -146,7 +180,7 @@ def make_engine(database_url: str | None = None) -> Engine:
                 pool_timeout=POOL_TIMEOUT_S,
             )
         event.listen(engine, "connect", _on_sqlite_connect)
-        event.listen(engine, "begin", _on_sqlite_begin)
+        _sqlite_writer_queue(engine)
         return engine
     engine = create_engine(
         url,
