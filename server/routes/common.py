@@ -96,28 +96,27 @@ def after_cursor(
     )
 
 
-def own_contract(session: Session, customer_id: str, contract_id: str) -> Contract:
-    contract = session.scalars(
-        select(Contract).where(Contract.id == contract_id, Contract.customer_id == customer_id)
+def _owned(session: Session, model: Any, object_id: str, customer_id: str, what: str) -> Any:
+    """The object with that ID if it belongs to the customer; 404 otherwise, never 403:
+    another customer's IDs must look exactly like IDs that do not exist."""
+    found = session.scalars(
+        select(model).where(model.id == object_id, model.customer_id == customer_id)
     ).first()
-    if contract is None:
-        raise not_found("contract")
+    if found is None:
+        raise not_found(what)
+    return found
+
+
+def own_contract(session: Session, customer_id: str, contract_id: str) -> Contract:
+    contract: Contract = _owned(session, Contract, contract_id, customer_id, "contract")
     return contract
 
 
 def own_invoice(session: Session, customer_id: str, invoice_id: str) -> Invoice:
-    invoice = session.scalars(
-        select(Invoice).where(Invoice.id == invoice_id, Invoice.customer_id == customer_id)
-    ).first()
-    if invoice is None:
-        raise not_found("invoice")
+    invoice: Invoice = _owned(session, Invoice, invoice_id, customer_id, "invoice")
     return invoice
 
 
 def own_claim(session: Session, customer_id: str, claim_id: str) -> Claim:
-    claim = session.scalars(
-        select(Claim).where(Claim.id == claim_id, Claim.customer_id == customer_id)
-    ).first()
-    if claim is None:
-        raise not_found("claim")
+    claim: Claim = _owned(session, Claim, claim_id, customer_id, "claim")
     return claim
