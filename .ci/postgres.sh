@@ -16,10 +16,10 @@ if [ ! -x "$python" ]; then
   exit 1
 fi
 
-# The PostgreSQL driver: the `postgres` extra, if the venv does not have it yet.
+# The PostgreSQL driver: the `postgres` extra, locked, if the venv does not have it yet.
 if ! "$python" -c 'import psycopg' 2>/dev/null; then
-  echo "ci-postgres: installing the postgres extra"
-  "$python" -m pip install -q -e '.[postgres]'
+  echo "ci-postgres: installing the postgres extra (requirements/dev.txt)"
+  "$python" -m pip install -q --require-hashes -r requirements/dev.txt
 fi
 
 pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
