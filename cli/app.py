@@ -67,7 +67,7 @@ COMMANDS: tuple[Entry, ...] = (
     Entry("config", "commands.config", "app", "Settings and profiles: get, set, list, profiles."),
     Entry("api", "commands.api", "api", "Make an authenticated API request, print the JSON."),
     Entry(
-        "sandbox", "commands.sandbox", "app", "The built-in sandbox: serve, reset, status, token."
+        "sandbox", "commands.sandbox", "app", "The built-in sandbox: start, stop, status, reset."
     ),
 )
 BY_NAME = {e.name: e for e in COMMANDS}

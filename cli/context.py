@@ -338,11 +338,11 @@ class Env:
     # -- lazy services ------------------------------------------------------------------
 
     def sandbox(self) -> Sandbox:
-        """The built-in sandbox server, started on first use, with its one notice."""
+        """The built-in sandbox server (started if need be), with its one notice."""
         if self._sandbox is None:
-            from cli.sandbox import start_embedded
+            from cli.sandbox import connect
 
-            self._sandbox = start_embedded(self)
+            self._sandbox = connect(self)
             self.out.notice(SANDBOX_NOTICE)
         return self._sandbox
 
@@ -386,19 +386,25 @@ class Env:
             from cli.http import ApiClient
 
             base = self.api_url
-            if base is None:
-                base = self.sandbox().url
+            sandbox = self.sandbox() if base is None else None
+            if sandbox is not None:
+                base = sandbox.url
+            assert base is not None
             self._api = ApiClient(
                 base,
                 store=self.credentials(),
                 profile=self.profile,
                 timeout=self.timeout,
                 log=self.debug if self.verbose else None,
+                headers=sandbox.headers if sandbox else None,
+                trust_env=not (sandbox and sandbox.private),
+                lost=sandbox.lost if sandbox else None,
             )
         return self._api
 
     def close(self) -> None:
-        """Release the connection pool and stop the embedded server, if any."""
+        """Release the connection pool and stop an in-process sandbox server, if any
+        (a background one stays for the next command)."""
         if self._api is not None:
             self._api.close()
             self._api = None

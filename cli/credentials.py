@@ -311,18 +311,34 @@ class TokenFileStore(_ReadOnly):
 
 
 class SandboxStore(_ReadOnly):
-    """The built-in sandbox's demo login, minted locally; nothing is stored."""
+    """The built-in sandbox's demo login, handed over by the sandbox; nothing is stored.
+
+    `mint` gets the token on first use when it was not given (the background sandbox
+    asks its server on the command's own connection)."""
 
     kind = "sandbox"
 
-    def __init__(self, token: str, username: str = "demo") -> None:
-        self._tokens = Tokens(access_token=token, username=username)
+    def __init__(
+        self,
+        token: str | None,
+        username: str = "demo",
+        *,
+        mint: Callable[[], str] | None = None,
+    ) -> None:
+        if token is None and mint is None:
+            raise ValueError("a sandbox login needs a token or a way to mint one")
+        self.username = username
+        self._tokens = Tokens(access_token=token, username=username) if token else None
+        self._mint = mint
 
     def get(self, profile: str) -> Tokens | None:
+        if self._tokens is None:
+            assert self._mint is not None
+            self._tokens = Tokens(access_token=self._mint(), username=self.username)
         return self._tokens
 
     def describe(self) -> str:
-        return f"sandbox ({self._tokens.username}, no login needed)"
+        return f"sandbox ({self.username}, no login needed)"
 
 
 class MemoryStore:

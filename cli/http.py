@@ -115,8 +115,15 @@ class ApiClient:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
         transport: httpx.BaseTransport | None = None,
+        headers: Mapping[str, str] | None = None,
+        trust_env: bool = True,
+        lost: Callable[[NetworkError], NetworkError] | None = None,
     ) -> None:
+        """`headers` go with every request (the background sandbox's secret);
+        `trust_env=False` ignores proxies and CA settings of the environment (a private
+        loopback server); `lost` rewrites a network error (the sandbox that went away)."""
         self.base_url = check_base_url(base_url)
+        self._lost = lost
         self.host = urlsplit(self.base_url).netloc
         self.store = store
         self.profile = profile
@@ -130,18 +137,19 @@ class ApiClient:
         self._tokens: Tokens | None = None
         self._tokens_loaded = False
         self._refresh_lock = threading.Lock()
-        if transport is None and urlsplit(self.base_url).scheme == "http" and not _env_proxy():
+        plain = urlsplit(self.base_url).scheme == "http"
+        if transport is None and plain and (not trust_env or not _env_proxy()):
             # Plain http:// is allowed on loopback only (check_base_url), where there is no
             # TLS to verify: a transport without a certificate store spares loading the CA
             # bundle (about 20 ms a run). Not when a proxy is set in the environment: httpx
             # ignores those once given a transport, and a proxy may speak TLS.
-            transport = httpx.HTTPTransport(verify=False, trust_env=True)
+            transport = httpx.HTTPTransport(verify=False, trust_env=trust_env)
         # trust_env: HTTPS_PROXY/NO_PROXY/SSL_CERT_FILE apply, as users of proxies expect.
         self._http = httpx.Client(
             base_url=self.base_url,
             timeout=httpx.Timeout(timeout),
-            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
-            trust_env=True,
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})},
+            trust_env=trust_env,
             follow_redirects=False,  # a redirect could carry the token elsewhere
             transport=transport,
         )
@@ -356,6 +364,13 @@ class ApiClient:
         self._sleep(delay)
 
     def _network_error(self, exc: httpx.TransportError) -> NetworkError:
+        error = self._plain_network_error(exc)
+        if self._lost is not None and not isinstance(exc, httpx.TimeoutException):
+            # Refused or cut off, not merely slow: the server is gone.
+            return self._lost(error)
+        return error
+
+    def _plain_network_error(self, exc: httpx.TransportError) -> NetworkError:
         if isinstance(exc, httpx.TimeoutException):
             return NetworkError(
                 f"timed out talking to {self.host} ({_why(exc)})",

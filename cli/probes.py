@@ -61,14 +61,17 @@ class Target:
     scheme: str
     host: str
     port: int
+    # Sent with every probe request: the background sandbox's secret. Such a target is
+    # private: reached directly, never through a proxy of the environment.
+    headers: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @classmethod
-    def parse(cls, url: str) -> Target:
+    def parse(cls, url: str, headers: Mapping[str, str] | None = None) -> Target:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"not an http(s) URL: {url!r}")
         port = parts.port or (443 if parts.scheme == "https" else 80)
-        return cls(url.rstrip("/"), parts.scheme, parts.hostname, port)
+        return cls(url.rstrip("/"), parts.scheme, parts.hostname, port, dict(headers or {}))
 
     @property
     def is_ip(self) -> bool:
@@ -433,14 +436,15 @@ def _http_client(target: Target, timeout: float) -> Any:
     # Built like the API client's (cli.http): trust_env for the same proxies and trust
     # store, no CA bundle for plain http (loopback only). No retries: a retry would hide
     # exactly the loss this is meant to measure.
+    trust_env = not target.headers
     transport = (
-        httpx.HTTPTransport(verify=False, trust_env=True) if target.scheme == "http" else None
+        httpx.HTTPTransport(verify=False, trust_env=trust_env) if target.scheme == "http" else None
     )
     return httpx.Client(
         timeout=httpx.Timeout(timeout),
-        trust_env=True,
+        trust_env=trust_env,
         follow_redirects=False,
-        headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+        headers={"User-Agent": USER_AGENT, "Accept": "application/json", **target.headers},
         transport=transport,
     )
 

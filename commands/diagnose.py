@@ -162,8 +162,10 @@ class Run:
 
         if self.target_url is None:
             raise Unavailable("usage", self.target_error or "no API URL")
+        # The background sandbox answers only requests that carry its secret.
+        headers = self.env.sandbox().headers if self.env.sandbox_mode else None
         try:
-            return Target.parse(self.target_url)
+            return Target.parse(self.target_url, headers)
         except ValueError as exc:
             raise Unavailable("usage", str(exc)) from None
 

@@ -8,6 +8,8 @@
     python -m server openapi
     python -m server token USERNAME [--db PATH | --database-url URL]
     python -m server otp USERNAME [--db PATH | --database-url URL]
+    python -m server background --state-file PATH [--db PATH | --database-url URL]
+                                [--idle-timeout SECONDS] [--today YYYY-MM-DD]
 
 argparse, not Typer: the server must run where only the [sandbox] extra is installed.
 With `--workers N` (N > 1) uvicorn needs an import string, so the workers build their app
@@ -117,7 +119,40 @@ def _parser() -> argparse.ArgumentParser:
     otp = commands.add_parser("otp", help="print a user's current one-time code")
     otp.add_argument("username")
     _add_database(otp)
+
+    background = commands.add_parser(
+        "background",
+        help="the CLI's background sandbox: 127.0.0.1, any port, a state file, an idle stop",
+    )
+    _add_database(background)
+    background.add_argument("--state-file", type=Path, required=True, metavar="PATH")
+    background.add_argument(
+        "--idle-timeout", type=_seconds, default=None, metavar="SECONDS",
+        help="stop after this long without a request (default 900)",
+    )  # fmt: skip
+    background.add_argument("--today", type=_date)
     return parser
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value <= 7 * 86_400:
+        raise argparse.ArgumentTypeError("must be above 0 and at most a week")
+    return value
+
+
+def _background(args: argparse.Namespace) -> int:
+    from server.background import DEFAULT_IDLE_TIMEOUT_S, run
+
+    return run(
+        _database_url(args),
+        state_file=args.state_file,
+        idle_timeout=args.idle_timeout or DEFAULT_IDLE_TIMEOUT_S,
+        today=args.today,
+    )
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -291,6 +326,7 @@ _COMMANDS = {
     "openapi": _openapi,
     "token": _token,
     "otp": _otp,
+    "background": _background,
 }
 
 

@@ -267,6 +267,12 @@ def _engine_for(database_url: str) -> Iterator[Engine]:
 def mint_token(database_url: str, username: str) -> str:
     """A fresh access token for `username` (12 h; its refresh token lasts 30 days),
     without a password: for the sandbox, the tests and `python -m server token`."""
+    with _engine_for(database_url) as engine:
+        return mint_token_with(engine, username)[0]
+
+
+def mint_token_with(engine: Engine, username: str) -> tuple[str, datetime]:
+    """`mint_token` on an open engine: the token and when it expires (naive UTC)."""
     from sqlalchemy import select
 
     from server.db import session_factory
@@ -274,15 +280,16 @@ def mint_token(database_url: str, username: str) -> str:
     from server.tokens import new_token_pair
 
     # a writer from the start: the server may be writing too (see server.db)
-    with _engine_for(database_url) as engine, session_factory(engine, immediate=True)() as session:
+    with session_factory(engine, immediate=True)() as session:
         user = session.scalars(select(User).where(User.username == username)).first()
         if user is None:
-            raise LookupError(f"no user named {username!r} in {database_url}")
-        access, _refresh, _row = new_token_pair(
+            raise LookupError(f"no user named {username!r}")
+        access, _refresh, row = new_token_pair(
             session, user, datetime.now(UTC).replace(tzinfo=None)
         )
+        expires = row.access_expires_at
         session.commit()
-    return access
+    return access, expires
 
 
 def current_otp(username: str, database_url: str | None = None) -> str:

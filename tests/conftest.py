@@ -198,11 +198,28 @@ def run_cli(
 
 
 @pytest.fixture(autouse=True)
-def _isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep every test away from the real user's config, data and keyring."""
+def _isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Keep every test away from the real user's config, data, keyring and background
+    sandbox; stop the background sandbox servers a test started."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
+    monkeypatch.delenv("MONCOMPTE_SANDBOX", raising=False)
+    monkeypatch.delenv("MONCOMPTE_SANDBOX_IDLE_TIMEOUT", raising=False)
     if "MONCOMPTE_KEEP_KEYRING" not in os.environ:
         monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    yield
+    stop_background_sandboxes(tmp_path / "xdg-state")
+
+
+def stop_background_sandboxes(state_home: Path) -> list[int]:
+    """Stop every background sandbox whose state file is under `state_home`; their pids."""
+    from cli.sandbox.background import stop_state_file
+
+    stopped = []
+    for state_file in sorted((state_home / "moncompte" / "sandbox").glob("*.json")):
+        pid = stop_state_file(state_file)
+        if pid is not None:
+            stopped.append(pid)
+    return stopped

@@ -214,6 +214,7 @@ def test_sandbox_without_the_extra_says_how_to_install(
         environ={
             "MONCOMPTE_CONFIG_DIR": str(tmp_path),
             "MONCOMPTE_SANDBOX_DB": str(tmp_path / "s.db"),
+            "MONCOMPTE_SANDBOX": "inprocess",
         },
     )
     assert result.exit_code == 2
