@@ -192,7 +192,8 @@ def _account(ctx: Any) -> tuple[str, str | None, Mapping[str, str]]:
     (the root command parses them while the shell's words are resolved). Only local things
     are read: the environment and the config file.
     """
-    from cli.context import Env, GlobalOptions
+    from cli.context import Env
+    from cli.options import GlobalOptions
 
     obj = getattr(ctx, "obj", None)
     environ: Mapping[str, str] = obj.environ if isinstance(obj, Env) else os.environ

@@ -15,7 +15,7 @@ import datetime as dt
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, cast
 
@@ -29,6 +29,7 @@ from cli.config import (
     config_dir,
 )
 from cli.errors import OutputClosed, UsageError, register_secret, scrub
+from cli.options import GlobalOptions
 
 if TYPE_CHECKING:
     from cli.credentials import CredentialStore
@@ -44,29 +45,6 @@ SANDBOX_NOTICE = "sandbox: demo data — moncompte login to use a real account"
 
 # Answers taken as yes at a confirmation, in English and in French.
 YES_ANSWERS = frozenset({"y", "yes", "o", "oui"})
-
-@dataclass
-class GlobalOptions:
-    """The options accepted before or after any subcommand (None: not given)."""
-
-    output: str | None = None
-    profile: str | None = None
-    api_url: str | None = None
-    timeout: float | None = None
-    no_color: bool = False
-    quiet: bool = False
-    verbose: bool = False
-    columns: list[str] | None = None
-    token_file: str | None = None
-
-    def merged(self, other: GlobalOptions) -> GlobalOptions:
-        """`other`'s given values win over ours."""
-        changes: dict[str, Any] = {}
-        for f in fields(self):
-            value = getattr(other, f.name)
-            if value not in (None, False):
-                changes[f.name] = value
-        return replace(self, **changes)
 
 
 def _isatty(stream: Any) -> bool:

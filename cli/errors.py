@@ -14,10 +14,24 @@ import sys
 import traceback
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from cli.context import Env
+    from typing import IO
+
+
+class Reporting(Protocol):
+    """What `handle` needs of the Env: where to write, how much, and where logs go. A
+    shape, not cli.context: errors sit at the bottom, and every module may raise them."""
+
+    @property
+    def stderr(self) -> IO[str]: ...
+
+    @property
+    def verbose(self) -> bool: ...
+
+    @property
+    def environ(self) -> Mapping[str, str]: ...
 
 
 class MoncompteError(Exception):
@@ -180,7 +194,7 @@ def _str_or_none(value: object) -> str | None:
 # --- the one place that prints errors ------------------------------------------------------
 
 
-def handle(exc: BaseException, env: Env) -> int:
+def handle(exc: BaseException, env: Reporting) -> int:
     """Print `error: ...` (and `hint: ...`) on stderr and return the exit code."""
     err = env.stderr
     if isinstance(exc, KeyboardInterrupt):

@@ -13,11 +13,7 @@ Retry policy (architecture.md, "Reliability"):
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
-import ipaddress
-import json as jsonlib
 import random
-import sys
 import threading
 import time
 import uuid
@@ -25,76 +21,40 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from cli import __version__
 from cli.credentials import CredentialStore, Tokens, expires_at_from
 from cli.errors import AuthError, MoncompteError, NetworkError, UsageError, from_problem
 from cli.httpx_lite import httpx
+from cli.retry import (
+    IDEMPOTENT,
+    MAYBE_DONE,
+    MUTATIONS,
+    NOT_CARRIED_OUT,
+    RETRY_STATUS_IDEMPOTENT,
+    RETRY_STATUS_MUTATION,
+    TOKEN_PATH,
+    USER_AGENT,
+    expired,
+    has_effect,
+    json_or_none,
+    qs,
+    retry_after_seconds,
+    say_outcome,
+    why,
+)
+from cli.urls import check_base_url, env_proxy, is_loopback
 
-IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
-MUTATIONS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-RETRY_STATUS_IDEMPOTENT = frozenset({429, 502, 503, 504})
-RETRY_STATUS_MUTATION = frozenset({429, 503})
-# Answers that say the server did nothing (overload, maintenance, rate limit): a mutation
-# that only ever got these was not carried out. Any other 5xx, or a connection lost after
-# the request was sent, leaves its outcome unknown.
-NOT_CARRIED_OUT = frozenset({429, 503})
-MAYBE_DONE = "moncompte.maybe_done"  # response extension: an attempt may have been carried out
-# POSTs with no effect to report on: logging in and out, and the read-only bulk lookup.
-NO_EFFECT_PATHS = ("/v1/auth/", "/v1/lookup")
-TOKEN_PATH = "/v1/auth/token"
-REVOKE_PATH = "/v1/auth/revoke"
-USER_AGENT = f"moncompte/{__version__} python/{'.'.join(map(str, sys.version_info[:3]))}"
+# Importers of cli.http get these from here too.
+__all__ = [
+    "USER_AGENT",
+    "ApiClient",
+    "Params",
+    "check_base_url",
+    "is_loopback",
+    "retry_after_seconds",
+]
 
 Params = Mapping[str, str | int | float | bool | None]
 Log = Callable[[str], None]
-
-
-def _env_proxy() -> bool:
-    """Whether the environment names a proxy (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, any case)."""
-    import urllib.request
-
-    proxies = urllib.request.getproxies()
-    return any(proxies.get(scheme) for scheme in ("http", "https", "all"))
-
-
-def is_loopback(host: str) -> bool:
-    if host.lower() in ("localhost", "localhost."):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def check_base_url(url: str) -> str:
-    """Refuse anything but https://, or http:// on a loopback host (tokens in clear text)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"invalid API URL {url!r}: expected https://host[/path]")
-    if parts.scheme == "http" and not is_loopback(parts.hostname):
-        raise UsageError(
-            f"refusing plain http:// for {parts.hostname}: tokens would travel in clear text",
-            hint="use https://, or http:// only with 127.0.0.1, ::1 or localhost",
-        )
-    return url.rstrip("/")
-
-
-def retry_after_seconds(value: str | None, now: float) -> float | None:
-    """Retry-After as seconds: either delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return max(0.0, when.timestamp() - now)
 
 
 class ApiClient:
@@ -138,7 +98,7 @@ class ApiClient:
         self._tokens_loaded = False
         self._refresh_lock = threading.Lock()
         plain = urlsplit(self.base_url).scheme == "http"
-        if transport is None and plain and (not trust_env or not _env_proxy()):
+        if transport is None and plain and (not trust_env or not env_proxy()):
             # Plain http:// is allowed on loopback only (check_base_url), where there is no
             # TLS to verify: a transport without a certificate store spares loading the CA
             # bundle (about 20 ms a run). Not when a proxy is set in the environment: httpx
@@ -235,14 +195,14 @@ class ApiClient:
             auth=False,
         )
         if response.status_code >= 400:
-            problem = _json_or_none(response)
+            problem = json_or_none(response)
             detail = problem.get("detail") if isinstance(problem, dict) else None
             raise AuthError(
                 f"the session has expired and could not be renewed ({detail or 'refused'})",
                 hint="run 'moncompte login' again",
                 status=response.status_code,
             )
-        body = _json_or_none(response)
+        body = json_or_none(response)
         if not isinstance(body, dict):
             raise AuthError("the server answered the token refresh without a token")
         now = dt.datetime.fromtimestamp(self._clock(), dt.UTC)
@@ -289,32 +249,32 @@ class ApiClient:
         clean_params = {k: v for k, v in (params or {}).items() if v is not None}
         quiet_body = path.startswith(("/v1/auth/",))
         refreshed = False
-        effect = _has_effect(method, url)
+        effect = has_effect(method, url)
         maybe_done = False  # for an effect: whether an attempt may have been carried out
         attempt = 0
         while True:
             if auth:
                 hdrs["Authorization"] = f"Bearer {self._access_token()}"
             started = time.monotonic()
-            self._debug(f"> {method} {self.base_url}{url}" + _qs(clean_params))
+            self._debug(f"> {method} {self.base_url}{url}" + qs(clean_params))
             try:
                 response = self._http.request(
                     method, url, params=clean_params, json=json, content=content, headers=hdrs
                 )
             except httpx.TransportError as exc:
                 elapsed = (time.monotonic() - started) * 1000
-                self._debug(f"< {method} {url} failed after {elapsed:.0f} ms: {_why(exc)}")
+                self._debug(f"< {method} {url} failed after {elapsed:.0f} ms: {why(exc)}")
                 if effect and not isinstance(
                     exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout
                 ):
                     maybe_done = True  # sent, and no answer: it may have been done
                 if retry and attempt < self.max_retries and self._retryable_error(method, exc):
                     attempt += 1
-                    self._wait(self._backoff(attempt), attempt, _why(exc))
+                    self._wait(self._backoff(attempt), attempt, why(exc))
                     continue
                 error = self._network_error(exc)
                 if effect:
-                    _say_outcome(error, method, url, maybe_done)
+                    say_outcome(error, method, url, maybe_done)
                 raise error from exc
             elapsed = (time.monotonic() - started) * 1000
             self._debug(
@@ -327,7 +287,7 @@ class ApiClient:
                 response.extensions[MAYBE_DONE] = maybe_done
             if response.status_code == 401 and auth and not refreshed:
                 tokens = self._tokens
-                if tokens is not None and tokens.refresh_token and _expired(response):
+                if tokens is not None and tokens.refresh_token and expired(response):
                     refreshed = True
                     self._refresh(tokens)
                     continue
@@ -373,15 +333,15 @@ class ApiClient:
     def _plain_network_error(self, exc: httpx.TransportError) -> NetworkError:
         if isinstance(exc, httpx.TimeoutException):
             return NetworkError(
-                f"timed out talking to {self.host} ({_why(exc)})",
+                f"timed out talking to {self.host} ({why(exc)})",
                 hint="raise --timeout, or check the network",
             )
         if isinstance(exc, httpx.ConnectError):
             return NetworkError(
-                f"cannot connect to {self.host}: {_why(exc)}",
+                f"cannot connect to {self.host}: {why(exc)}",
                 hint="check --api-url and the network (HTTPS_PROXY/NO_PROXY apply)",
             )
-        return NetworkError(f"network error talking to {self.host}: {_why(exc)}")
+        return NetworkError(f"network error talking to {self.host}: {why(exc)}")
 
     def _path(self, path: str) -> str:
         if "://" in path or path.startswith("//"):
@@ -427,7 +387,7 @@ class ApiClient:
         retry_after = response.headers.get("Retry-After")
         error = from_problem(
             response.status_code,
-            _json_or_none(response),
+            json_or_none(response),
             method=response.request.method,
             url=response.request.url.path,
             host=self.host,
@@ -437,17 +397,17 @@ class ApiClient:
             if seconds is not None:
                 error.hint = f"try again in {seconds:.0f} s"
         method, path = response.request.method, response.request.url.path
-        if isinstance(error, NetworkError) and _has_effect(method, path):
+        if isinstance(error, NetworkError) and has_effect(method, path):
             maybe_done = response.extensions.get(
                 MAYBE_DONE, response.status_code not in NOT_CARRIED_OUT
             )
-            _say_outcome(error, method, path, bool(maybe_done))
+            say_outcome(error, method, path, bool(maybe_done))
         raise error
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         """Send and return the decoded JSON body (None when empty); errors raise."""
         response = self.check(self.send(method, path, **kwargs))
-        return _json_or_none(response)
+        return json_or_none(response)
 
     def get(self, path: str, params: Params | None = None, *, auth: bool = True) -> Any:
         return self.request("GET", path, params=params, auth=auth)
@@ -487,50 +447,3 @@ class ApiClient:
             if not cursor:
                 return
             query["cursor"] = cursor
-
-
-def _has_effect(method: str, path: str) -> bool:
-    """A mutation whose outcome the user must be told (the path may have a base prefix)."""
-    return method in MUTATIONS and not any(p in path for p in NO_EFFECT_PATHS)
-
-
-def _say_outcome(error: NetworkError, method: str, path: str, maybe_done: bool) -> None:
-    """Say whether a failed mutation was carried out: never done, or nobody knows.
-
-    A lost answer (a timeout, a connection reset after sending, a 5xx) leaves the outcome
-    unknown: the user must check before doing it again, which `outcome_check` names.
-    """
-    if maybe_done:
-        error.outcome = "unknown"
-        error.message += f"; outcome unknown: {method} {path} may or may not have been done"
-        error.hint = "check whether it was done before trying again: a new attempt may repeat it"
-    else:
-        error.outcome = "none"
-        error.message += f"; {method} {path} was not carried out"
-
-
-def _json_or_none(response: httpx.Response) -> Any:
-    if not response.content:
-        return None
-    try:
-        return jsonlib.loads(response.content)
-    except ValueError:
-        return None
-
-
-def _expired(response: httpx.Response) -> bool:
-    """A 401 worth a refresh: an expired access token (or a server that does not say)."""
-    body = _json_or_none(response)
-    code = body.get("code") if isinstance(body, dict) else None
-    return code in (None, "token_expired", "unauthorized")
-
-
-def _qs(params: Mapping[str, Any]) -> str:
-    if not params:
-        return ""
-    return "?" + "&".join(f"{k}={v}" for k, v in params.items())
-
-
-def _why(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
-    return text.splitlines()[0]

@@ -6,7 +6,7 @@ by default, every page with `--all`, streamed to json/ndjson/csv as the pages ar
 `--customers-file` reads back (its `id` header line is skipped).
 
 `show ID` is one customer; `show ID ID ...`, `--customer` and `--customers-file` are a bulk
-lookup (`cli.bulk`): 100 customers a request, one JSON line per customer.
+lookup (`commands.bulk`): 100 customers a request, one JSON line per customer.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.bulk import NO_BULK, BulkSpec, Lookup, bulk_options, run_bulk, single_row
 from cli.context import Env
 from cli.errors import AuthError, NotFoundError, UsageError
 from cli.i18n import _
 from cli.output import Column
+from commands.bulk import NO_BULK, BulkSpec, Lookup, bulk_options, run_bulk, single_row
 
 app = typer.Typer(
     help="Staff: list, search and show customers (a staff login is needed).",

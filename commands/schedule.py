@@ -18,12 +18,12 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.bulk import NO_BULK, BulkSpec, Lookup, bulk_options, list_rows, run_bulk
 from cli.complete import contract_ids
 from cli.context import Env
 from cli.errors import NotFoundError, UsageError
 from cli.i18n import _
 from cli.output import Column, Renderer, human
+from commands.bulk import NO_BULK, BulkSpec, Lookup, bulk_options, list_rows, run_bulk
 from domain.money import format_money
 
 # Contract kinds whose payments follow an instalment schedule (domain.md).

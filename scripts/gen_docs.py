@@ -331,7 +331,7 @@ def man_page(root: Command, readme: str, version: str) -> str:
 def outputs() -> dict[Path, str]:
     """Every generated file and its expected content."""
     from cli import __version__
-    from commands.completion import FILES, script
+    from commands.completion.scripts import FILES, script
 
     root = load_app()
     files: dict[Path, str] = {DOCS / "README.md": index_page(root)}

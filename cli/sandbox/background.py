@@ -20,99 +20,45 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 import subprocess
 import sys
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 from cli import __version__
 from cli.credentials import SandboxStore
 from cli.errors import MoncompteError, NetworkError, UsageError, register_secret
-from cli.sandbox import DEMO_CUSTOMER, Sandbox, check_extra, db_path
+from cli.sandbox.common import DEMO_CUSTOMER, Sandbox, SandboxEnv, check_extra, db_path
+from cli.sandbox.process import detached, server_environ
+from cli.sandbox.state import (
+    CHECK_TIMEOUT_S,
+    IDLE_VAR,
+    LOCK_TIMEOUT_S,
+    SECRET_HEADER,
+    START_TIMEOUT_S,
+    STOP_TIMEOUT_S,
+    State,
+    Unanswered,
+    parse_idle_timeout,
+    pid_alive,
+    reap,
+    state_dir,
+)
 
-if TYPE_CHECKING:
-    from cli.context import Env
-
-SECRET_HEADER = "X-Moncompte-Sandbox"
-IDLE_VAR = "MONCOMPTE_SANDBOX_IDLE_TIMEOUT"
-DEFAULT_IDLE_TIMEOUT_S = 15 * 60.0
-MAX_IDLE_TIMEOUT_S = 7 * 86_400.0
-# Seeding a new database takes about a second; a large one (--customers) much longer.
-START_TIMEOUT_S = 60.0
-LOCK_TIMEOUT_S = START_TIMEOUT_S + 30.0
-STOP_TIMEOUT_S = 10.0
-_CHECK_TIMEOUT_S = 5.0
-
-
-class _Unanswered(Exception):
-    """Nothing that knows the secret answered at the state file's address."""
-
-
-@dataclass(frozen=True)
-class State:
-    pid: int
-    url: str
-    version: str
-    database: str
-    today: str | None
-    idle_timeout: float
-    started_at: str
-    secret: str
-
-    @classmethod
-    def read(cls, path: Path) -> State | None:
-        """The state file's content, or None when absent, unreadable or malformed."""
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            return cls(
-                pid=int(data["pid"]),
-                url=str(data["url"]),
-                version=str(data["version"]),
-                database=str(data["database"]),
-                today=None if data.get("today") is None else str(data["today"]),
-                idle_timeout=float(data["idle_timeout"]),
-                started_at=str(data["started_at"]),
-                secret=str(data["secret"]),
-            )
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
-
-
-def parse_idle_timeout(text: str, source: str) -> float:
-    """Seconds, or a number with s, m or h: `900`, `15m`, `2h`."""
-    raw = text.strip().lower()
-    factor = {"s": 1, "m": 60, "h": 3600}.get(raw[-1:], 0)
-    number = raw[:-1] if factor else raw
-    try:
-        value = float(number) * (factor or 1)
-    except ValueError:
-        value = -1.0
-    if not 0 < value <= MAX_IDLE_TIMEOUT_S:
-        raise UsageError(
-            f"invalid idle timeout {text!r} ({source})",
-            hint="give seconds, or minutes or hours with m or h (15m, 2h), at most a week",
-        )
-    return value
-
-
-def pid_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    if os.name == "nt":  # os.kill(pid, 0) would send CTRL_C there: the HTTP check decides
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, but another user's: not ours
-        return True
-    return True
+__all__ = [
+    "SECRET_HEADER",
+    "Launcher",
+    "State",
+    "connect",
+    "parse_idle_timeout",
+    "pid_alive",
+    "server_environ",
+    "stop_state_file",
+]
 
 
 class Launcher:
@@ -139,7 +85,7 @@ class Launcher:
         self.log_path = directory / f"{key}.log"
 
     @classmethod
-    def for_env(cls, env: Env) -> Launcher:
+    def for_env(cls, env: SandboxEnv) -> Launcher:
         raw = env.environ.get(IDLE_VAR, "").strip()
         idle = parse_idle_timeout(raw, IDLE_VAR) if raw else None
         today = env.today().isoformat() if env.environ.get("MONCOMPTE_TODAY") else None
@@ -172,7 +118,7 @@ class Launcher:
             return None
         try:
             self.request(state, "GET", "/_sandbox/info")
-        except _Unanswered:
+        except Unanswered:
             return None
         return state
 
@@ -183,7 +129,7 @@ class Launcher:
     ) -> Any:
         """One request with the secret, straight to it (no proxy); the JSON answer.
 
-        `_Unanswered` when nothing that knows the secret answers there; a 4xx is returned
+        `Unanswered` when nothing that knows the secret answers there; a 4xx is returned
         as {"status": N, ...} for the caller to judge."""
         from cli.httpx_lite import httpx
 
@@ -196,13 +142,13 @@ class Launcher:
                     state.url + path,
                     json=body,
                     headers={SECRET_HEADER: state.secret},
-                    timeout=timeout or _CHECK_TIMEOUT_S,
+                    timeout=timeout or CHECK_TIMEOUT_S,
                     follow_redirects=False,
                 )
         except httpx.HTTPError as exc:
-            raise _Unanswered(f"{type(exc).__name__}: {exc}") from None
+            raise Unanswered(f"{type(exc).__name__}: {exc}") from None
         if response.status_code in (401, 403):  # not ours, or not our secret
-            raise _Unanswered(f"answered {response.status_code}")
+            raise Unanswered(f"answered {response.status_code}")
         if response.status_code >= 500:  # ours, in trouble: starting another would not help
             raise NetworkError(
                 f"the sandbox server answered {response.status_code} to {method} {path}",
@@ -211,9 +157,9 @@ class Launcher:
         try:
             data = response.json()
         except ValueError:
-            raise _Unanswered("answered something that is not JSON") from None
+            raise Unanswered("answered something that is not JSON") from None
         if not isinstance(data, dict):
-            raise _Unanswered("answered something that is not a JSON object")
+            raise Unanswered("answered something that is not a JSON object")
         if response.status_code >= 400:
             data["status"] = response.status_code
         return data
@@ -224,7 +170,7 @@ class Launcher:
             raise UsageError(f"no sandbox user named {username!r}")
         token = data.get("access_token")
         if not isinstance(token, str) or not token:
-            raise _Unanswered("answered a token request without a token")
+            raise Unanswered("answered a token request without a token")
         return token
 
     # -- starting and stopping ----------------------------------------------------------
@@ -249,7 +195,7 @@ class Launcher:
         ):
             try:
                 return state, self.token(state, username)
-            except _Unanswered as why:  # killed, hung, or another program on that port
+            except Unanswered as why:  # killed, hung, or another program on that port
                 self._debug(f"sandbox state {self.state_path} is stale: {why}")
         from filelock import FileLock, Timeout
 
@@ -261,7 +207,7 @@ class Launcher:
                 if state is not None:
                     reason = self.mismatch(state)
                     if reason is None and pid_alive(state.pid):
-                        with contextlib.suppress(_Unanswered):
+                        with contextlib.suppress(Unanswered):
                             return state, self.token(state, username)
                     elif reason is not None:
                         self._debug(f"restarting the sandbox server: {reason}")
@@ -274,7 +220,7 @@ class Launcher:
                 f"another moncompte has been starting the sandbox for {LOCK_TIMEOUT_S:.0f} s",
                 hint=f"see {self.log_path}, or remove {self.lock_path} if nothing runs",
             ) from None
-        except _Unanswered as why:
+        except Unanswered as why:
             raise NetworkError(
                 f"the sandbox server started but does not answer ({why})",
                 hint=f"see {self.log_path}",
@@ -320,7 +266,7 @@ class Launcher:
         """Ask it to stop (HTTP, then SIGTERM if it is ours but deaf); wait for its end."""
         try:
             self.request(state, "POST", "/_sandbox/stop")
-        except (_Unanswered, NetworkError):
+        except (Unanswered, NetworkError):
             if not self._identity(state):
                 return False  # a dead server whose pid went to another program
             with contextlib.suppress(OSError):
@@ -329,7 +275,7 @@ class Launcher:
                 os.kill(state.pid, signal.SIGTERM)
         deadline = time.monotonic() + STOP_TIMEOUT_S
         while pid_alive(state.pid) and time.monotonic() < deadline:
-            _reap(state.pid)
+            reap(state.pid)
             time.sleep(0.02)
         return True
 
@@ -376,7 +322,7 @@ class Launcher:
                 cwd=str(self.state_path.parent),
                 env=environ,
                 close_fds=True,
-                **_detached(),
+                **detached(),
             )
         finally:
             os.close(fd)
@@ -421,51 +367,7 @@ def stop_state_file(path: Path) -> int | None:
     return stopped.pid if stopped else None
 
 
-def state_dir() -> Path:
-    """Where state files live: `$XDG_STATE_HOME/moncompte/sandbox` on Linux."""
-    import platformdirs
-
-    return Path(platformdirs.user_state_dir("moncompte")) / "sandbox"
-
-
-def server_environ() -> dict[str, str]:
-    """The environment of a `python -m server` child: ours, with the same code on its path
-    from any directory, and no DATABASE_URL (`--db` decides; a PostgreSQL URL would win)."""
-    environ = dict(os.environ)
-    environ.pop("DATABASE_URL", None)
-    root = str(_package_root())
-    environ["PYTHONPATH"] = os.pathsep.join(p for p in (root, environ.get("PYTHONPATH", "")) if p)
-    return environ
-
-
-def _package_root() -> Path:
-    """The directory holding the `server` package (site-packages, or a checkout)."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("server")
-    if spec is None or spec.origin is None:
-        raise UsageError("the built-in sandbox needs the sandbox extra")
-    return Path(spec.origin).resolve().parent.parent
-
-
-def _detached() -> dict[str, Any]:
-    """Popen options for a process that outlives us and ignores our terminal's Ctrl-C."""
-    if os.name == "nt":
-        flags = 0
-        for name in ("DETACHED_PROCESS", "CREATE_NEW_PROCESS_GROUP", "CREATE_NO_WINDOW"):
-            flags |= getattr(subprocess, name, 0)
-        return {"creationflags": flags}
-    return {"start_new_session": True}
-
-
-def _reap(pid: int) -> None:
-    """Collect our own exited child (tests start servers from the test process)."""
-    if os.name != "nt":
-        with contextlib.suppress(ChildProcessError, OSError):
-            os.waitpid(pid, os.WNOHANG)
-
-
-def connect(env: Env, *, username: str = DEMO_CUSTOMER) -> Sandbox:
+def connect(env: SandboxEnv, *, username: str = DEMO_CUSTOMER) -> Sandbox:
     """The background sandbox for this command, logged in as `username`.
 
     When the state file names a live server of ours, no request is made here: the token

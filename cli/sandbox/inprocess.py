@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import importlib
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cli.credentials import SandboxStore
 from cli.errors import UsageError
-from cli.sandbox import DEMO_CUSTOMER, EXTRA_HINT, Sandbox, check_extra, database_url, db_path
-
-if TYPE_CHECKING:
-    from cli.context import Env
+from cli.sandbox.common import (
+    DEMO_CUSTOMER,
+    EXTRA_HINT,
+    Sandbox,
+    SandboxEnv,
+    check_extra,
+    database_url,
+    db_path,
+)
 
 _EXTRA_MODULES = {"server", "fastapi", "starlette", "sqlalchemy", "uvicorn", "fpdf", "pydantic"}
 
@@ -34,11 +39,11 @@ def embedded() -> Any:
         raise
 
 
-def pinned_today(env: Env) -> date | None:
+def pinned_today(env: SandboxEnv) -> date | None:
     return env.today() if env.environ.get("MONCOMPTE_TODAY") else None
 
 
-def start(env: Env, *, username: str = DEMO_CUSTOMER) -> Sandbox:
+def start(env: SandboxEnv, *, username: str = DEMO_CUSTOMER) -> Sandbox:
     """Start the server on 127.0.0.1 (ephemeral port) over the user's sandbox database."""
     module = embedded()
     path = db_path(env.environ)

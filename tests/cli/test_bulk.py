@@ -22,7 +22,15 @@ from typing import Any
 import httpx
 import pytest
 
-from cli.ids import IdSource, RawId, check_id, chunks, ids_from_lines, parse_line, unique_ids
+from commands.bulk.ids import (
+    IdSource,
+    RawId,
+    check_id,
+    chunks,
+    ids_from_lines,
+    parse_line,
+    unique_ids,
+)
 from tests.conftest import TODAY, Sandbox
 
 Handler = Callable[[httpx.Request], httpx.Response]
@@ -291,9 +299,9 @@ def test_rate_caps_requests_per_second(run_cli: Any, mock_api: Any) -> None:
 def test_server_errors_are_retried_then_fail_their_customers(
     run_cli: Any, mock_api: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    import cli.bulk
+    import commands.bulk.fetch
 
-    monkeypatch.setattr(cli.bulk, "BACKOFF_BASE", 0.001)
+    monkeypatch.setattr(commands.bulk.fetch, "BACKOFF_BASE", 0.001)
     calls: dict[str, int] = {}
     lock = threading.Lock()
 
@@ -312,7 +320,7 @@ def test_server_errors_are_retried_then_fail_their_customers(
     errors = tmp_path / "errors.ndjson"
     r = run_cli("invoices", "--customers-file", "-", "--errors", str(errors), stdin=id_lines(300))
     assert r.exit_code == 7, r.stderr
-    assert calls == {"C0000001": 1, "C0000101": cli.bulk.MAX_ATTEMPTS, "C0000201": 2}
+    assert calls == {"C0000001": 1, "C0000101": commands.bulk.fetch.MAX_ATTEMPTS, "C0000201": 2}
     failed = [json.loads(line) for line in errors.read_text().splitlines()]
     assert len(failed) == 100 and {f["status"] for f in failed} == {502}
     assert failed[0] == {"id": "C0000101", "status": 502, "reason": "bad gateway"}
@@ -444,9 +452,9 @@ def test_ten_thousand_ids_with_failures_then_rerun(
 
 def test_an_expired_token_is_refreshed_once_for_the_pool() -> None:
     """Refresh tokens work once: eight workers hitting the expiry together refresh once."""
-    from cli.bulk import Gate, Lookup, Transport
     from cli.credentials import Tokens
     from cli.http import ApiClient
+    from commands.bulk import Gate, Lookup, Transport
 
     refreshes: list[str] = []
     lock = threading.Lock()
@@ -490,10 +498,10 @@ def test_per_customer_fetcher_for_what_the_batch_endpoint_does_not_serve(
 ) -> None:
     """`PerCustomer` (for commands such as diagnose): one request per customer, same
     streaming and error reporting; a customer token is refused before any of them."""
-    from cli.bulk import BulkSpec, PerCustomer, Transport, run_bulk, single_row
     from cli.context import Env
     from cli.errors import AuthError, PartialFailure
     from cli.output import Column
+    from commands.bulk import BulkSpec, PerCustomer, Transport, run_bulk, single_row
 
     def env_for(token: str) -> tuple[Env, io.StringIO, io.StringIO]:
         out, err = io.StringIO(), io.StringIO()

@@ -24,7 +24,7 @@ import pytest
 
 from cli.app import main
 from cli.context import Env
-from cli.drafts import body_bytes
+from commands.claim.drafts import body_bytes
 from tests.conftest import TODAY
 
 OLD_CLAIM = "CL-0000001"  # written about 3 months ago, never answered: mediator possible

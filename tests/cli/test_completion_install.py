@@ -18,7 +18,8 @@ import pytest
 from cli import complete
 from cli.app import main
 from cli.context import Env
-from commands.completion import BEGIN, END, script
+from commands.completion.installer import BEGIN, END
+from commands.completion.scripts import script
 
 ROOT = Path(__file__).resolve().parents[2]
 

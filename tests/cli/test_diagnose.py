@@ -16,7 +16,7 @@ import pytest
 from domain.diagnose import CHECK_IDS
 
 NO_ACCOUNT: dict[str, Any] = {"MONCOMPTE_TOKEN": None}
-# What the seed plants for the demo customer (server/seed.py, DEMO_REFS), by check.
+# What the seed plants for the demo customer (server/seed/, DEMO_REFS), by check.
 PLANTED = {
     "account.terms": [],
     "account.partwork_issues": ["CT-0000002"],

@@ -70,7 +70,7 @@ def tab(line: str, env: dict[str, str]) -> list[str]:
 
 
 def test_script_is_the_one_the_app_prints() -> None:
-    from commands.completion import script
+    from commands.completion.scripts import script
 
     assert SCRIPT.read_text() == script("bash")
 

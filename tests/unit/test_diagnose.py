@@ -24,9 +24,9 @@ from typing import Any
 
 import pytest
 
-from cli import probes
 from cli.context import Env
 from cli.credentials import FileStore, Tokens
+from commands.diagnose import probes
 from domain import diagnose as d
 from domain.diagnose import AccountData, Finding
 
@@ -1006,7 +1006,7 @@ def test_credentials_without_a_usable_keyring_fail_clearly(tmp_path: Path) -> No
 
 
 def test_runner_times_out_a_stuck_check_without_stalling_the_others() -> None:
-    from commands.diagnose import run_checks
+    from commands.diagnose.runner import run_checks
 
     def stuck() -> Finding:
         time.sleep(30)

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from cli.app import COMMANDS, main, scan_globals
+from cli.app import COMMANDS, main
 from cli.context import Env
 from cli.errors import UsageError
-from commands.completion import FILES, script
+from cli.options import scan_globals
+from commands.completion.scripts import FILES, script
 
 from .helpers import FakeStream, make_env, run
 

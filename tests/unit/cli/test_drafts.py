@@ -1,4 +1,6 @@
-"""The offline claim drafts store (`cli/drafts.py`): files, atomicity, failure bookkeeping."""
+"""The offline claim drafts store (`commands/claim/drafts.py`): files, atomicity, failure
+bookkeeping.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from cli import drafts as d
 from cli.errors import AuthError, NetworkError, NotFoundError, RuleError, UsageError
+from commands.claim import drafts as d
 
 NOW = dt.datetime(2026, 11, 24, 20, 15, 0, tzinfo=dt.UTC)
 CLAIM = {
