@@ -10,6 +10,7 @@
     python -m server otp USERNAME [--db PATH | --database-url URL]
     python -m server background --state-file PATH [--db PATH | --database-url URL]
                                 [--idle-timeout SECONDS] [--today YYYY-MM-DD]
+                                [--client-version VERSION]
 
 argparse, not Typer: the server must run where only the [sandbox] extra is installed.
 With `--workers N` (N > 1) uvicorn needs an import string, so the workers build their app
@@ -131,6 +132,9 @@ def _parser() -> argparse.ArgumentParser:
         help="stop after this long without a request (default 900)",
     )  # fmt: skip
     background.add_argument("--today", type=_date)
+    background.add_argument(
+        "--client-version", metavar="VERSION", help="version of the CLI that starts it"
+    )
     return parser
 
 
@@ -152,6 +156,7 @@ def _background(args: argparse.Namespace) -> int:
         state_file=args.state_file,
         idle_timeout=args.idle_timeout or DEFAULT_IDLE_TIMEOUT_S,
         today=args.today,
+        version=args.client_version,
     )
 
 

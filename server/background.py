@@ -38,8 +38,9 @@ _TOKEN_MARGIN = timedelta(hours=1)
 
 
 def package_version() -> str:
-    """The installed moncompte's version: after an upgrade, the CLI restarts a server that
-    runs the old code."""
+    """The installed moncompte's version, when the CLI that starts this did not say which
+    it is (`run(version=...)`): after an upgrade, the CLI restarts a server that runs the
+    old code."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:
@@ -201,8 +202,12 @@ def run(
     state_file: Path,
     idle_timeout: float = DEFAULT_IDLE_TIMEOUT_S,
     today: date | None = None,
+    version: str | None = None,
 ) -> int:
-    """Seed if needed, serve on 127.0.0.1 until idle, stopped or signalled; 0 when clean."""
+    """Seed if needed, serve on 127.0.0.1 until idle, stopped or signalled; 0 when clean.
+
+    `version` is the version of the CLI that starts it (the same code: same interpreter,
+    same path), recorded so that a CLI of another version knows to replace it."""
     import uvicorn
 
     from server.app import create_app
@@ -217,7 +222,7 @@ def run(
         "pid": pid,
         "url": f"http://127.0.0.1:{port}",
         "port": port,
-        "version": package_version(),
+        "version": version or package_version(),
         "database": url,
         "today": today.isoformat() if today else None,
         "idle_timeout": idle_timeout,

@@ -305,6 +305,7 @@ class Launcher:
             sys.executable, "-m", "server", "background",
             "--db", str(self.database),
             "--state-file", str(self.state_path),
+            "--client-version", __version__,
         ]  # fmt: skip
         if self.idle_timeout is not None:
             command += ["--idle-timeout", repr(self.idle_timeout)]

@@ -389,3 +389,18 @@ def test_the_server_process_has_no_terminal_and_its_own_session(
         ["ps", "-o", "tty=", "-p", str(pid)], capture_output=True, text=True, check=False
     ).stdout.strip()
     assert out in ("?", "")
+
+
+def test_the_server_carries_the_version_of_the_cli_that_started_it(
+    run_cli: Any, default_path: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not the installed package's metadata (an editable install keeps the old one until
+    reinstalled): the CLI's own version, so that one version never restarts its own."""
+    import cli.sandbox.background as background
+
+    monkeypatch.setattr(background, "__version__", "9.9.9")
+    assert run_cli("whoami", env_vars=default_path).exit_code == 0
+    first = _state(tmp_path)
+    assert first.version == "9.9.9"
+    assert run_cli("whoami", env_vars=default_path).exit_code == 0
+    assert _state(tmp_path).pid == first.pid
