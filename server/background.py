@@ -189,11 +189,26 @@ class SandboxGuard:
         now = datetime.now(UTC).replace(tzinfo=None)
         with self._tokens_lock:
             cached = self._tokens.get(username)
-            if cached and cached[1] - now > _TOKEN_MARGIN:
+            if cached and cached[1] - now > _TOKEN_MARGIN and self._still_valid(cached[0]):
                 return cached[0]
             token, expires = mint_token_with(self._engine, username)
             self._tokens[username] = (token, expires)
             return token
+
+    def _still_valid(self, token: str) -> bool:
+        """Whether a cached token still opens the API: someone may have revoked it
+        (`moncompte api POST /v1/auth/revoke`); one indexed look-up."""
+        from sqlalchemy import select
+        from sqlalchemy.orm import Session
+
+        from server.models import Token
+        from server.tokens import hash_token
+
+        with Session(self._engine) as session:
+            revoked = session.scalars(
+                select(Token.revoked).where(Token.access_hash == hash_token(token))
+            ).first()
+        return revoked is False
 
 
 def run(

@@ -404,3 +404,15 @@ def test_the_server_carries_the_version_of_the_cli_that_started_it(
     assert first.version == "9.9.9"
     assert run_cli("whoami", env_vars=default_path).exit_code == 0
     assert _state(tmp_path).pid == first.pid
+
+
+def test_a_revoked_demo_token_is_replaced(
+    run_cli: Any, default_path: dict[str, Any], tmp_path: Path
+) -> None:
+    """The server hands out the same token while it is valid; once revoked (here through
+    the API itself), the next command gets a new one instead of a 401."""
+    revoked = run_cli("api", "POST", "/v1/auth/revoke", env_vars=default_path)
+    assert revoked.exit_code == 0, revoked.stderr
+    again = run_cli("whoami", "-o", "json", env_vars=default_path)
+    assert again.exit_code == 0, again.stderr
+    assert again.json["username"] == "demo"
