@@ -8,6 +8,8 @@
     python -m server openapi
     python -m server token USERNAME [--db PATH | --database-url URL]
     python -m server otp USERNAME [--db PATH | --database-url URL]
+    python -m server users add NAME (--staff | --customer ID) --password-stdin [--otp]
+    python -m server users list [--json] | disable NAME | enable NAME | reset-otp NAME
     python -m server background --state-file PATH [--db PATH | --database-url URL]
                                 [--idle-timeout SECONDS] [--today YYYY-MM-DD]
                                 [--client-version VERSION]
@@ -121,6 +123,10 @@ def _parser() -> argparse.ArgumentParser:
     otp.add_argument("username")
     _add_database(otp)
 
+    from server.admin import add_parser as add_users_parser
+
+    add_users_parser(commands, _add_database)
+
     background = commands.add_parser(
         "background",
         help="the CLI's background sandbox: 127.0.0.1, any port, a state file, an idle stop",
@@ -146,6 +152,18 @@ def _seconds(text: str) -> float:
     if not 0 < value <= 7 * 86_400:
         raise argparse.ArgumentTypeError("must be above 0 and at most a week")
     return value
+
+
+def _users(args: argparse.Namespace) -> int:
+    from server.admin import run
+    from server.db import create_schema, make_engine
+
+    engine = make_engine(_database_url(args))
+    try:
+        create_schema(engine)
+        return run(args, engine, sys.stdin, sys.stdout, sys.stderr)
+    finally:
+        engine.dispose()
 
 
 def _background(args: argparse.Namespace) -> int:
@@ -332,6 +350,7 @@ _COMMANDS = {
     "token": _token,
     "otp": _otp,
     "background": _background,
+    "users": _users,
 }
 
 

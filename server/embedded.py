@@ -284,6 +284,8 @@ def mint_token_with(engine: Engine, username: str) -> tuple[str, datetime]:
         user = session.scalars(select(User).where(User.username == username)).first()
         if user is None:
             raise LookupError(f"no user named {username!r}")
+        if user.password_hash.startswith("!"):  # `python -m server users disable`
+            raise LookupError(f"user {username!r} is disabled")
         access, _refresh, row = new_token_pair(
             session, user, datetime.now(UTC).replace(tzinfo=None)
         )
