@@ -31,7 +31,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from startup import BASELINE, _editable, _free_port, _measure, _once, _wait_ready
+from startup import BASELINE, _editable, _measure, _once, serve_with_token
 
 WARM_TARGET = 10.0  # x python -c pass
 # What any command that talks HTTP pays before our own code: Typer and an httpx client.
@@ -71,25 +71,8 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="mc-bench-sandbox-"))
     warm_env = _env(tmp, "warm")
     serve_env = _env(tmp, "serve")
-    port = _free_port()
-    db = tmp / "serve.db"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "server", "serve", "--port", str(port), "--db", str(db)],
-        env=serve_env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server, url, token = serve_with_token(exe, tmp / "serve.db", serve_env)
     try:
-        url = f"http://127.0.0.1:{port}"
-        _wait_ready(url, server)
-        token = subprocess.run(
-            [exe, "sandbox", "token", "--db", str(db)],
-            env=serve_env,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
         serve_env.update(MONCOMPTE_API_URL=url, MONCOMPTE_TOKEN=token)
 
         # First runs and cold starts: each sample its own machine, then its server stopped.

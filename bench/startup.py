@@ -90,6 +90,37 @@ def _wait_ready(url: str, server: subprocess.Popen[bytes]) -> None:
     raise SystemExit(f"the server did not answer at {url} within 30 s")
 
 
+def serve_with_token(
+    exe: str, db: Path, env: dict[str, str]
+) -> tuple[subprocess.Popen[bytes], str, str]:
+    """`python -m server serve` over `db` on a free port, once it answers, its URL, and a
+    demo token for it (`moncompte sandbox token`): an API in another process, as in CI."""
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "server", "serve", "--port", str(port), "--db", str(db)],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(url, server)
+        token = subprocess.run(
+            [exe, "sandbox", "token", "--db", str(db)],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except BaseException:
+        server.terminate()
+        server.wait(timeout=10)
+        raise
+    return server, url, token
+
+
 def _editable() -> bool:
     """True when `cli` is imported through an editable install's finder or a source tree."""
     site = Path(sys.executable).parent.parent / "lib"
@@ -144,26 +175,8 @@ def main() -> int:
         "XDG_DATA_HOME": str(tmp / "data"),
         "NO_COLOR": "1",
     }
-    port = _free_port()
-    db = tmp / "bench.db"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "server", "serve", "--port", str(port), "--db", str(db)],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server, url, token = serve_with_token(exe, tmp / "bench.db", env)
     try:
-        url = f"http://127.0.0.1:{port}"
-        _wait_ready(url, server)
-        token = subprocess.run(
-            [exe, "sandbox", "token", "--db", str(db)],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
         call_env = {**env, "MONCOMPTE_API_URL": url, "MONCOMPTE_TOKEN": token}
         commands = {BASELINE: [sys.executable, "-c", "pass"]}
         commands.update({label: [exe, *label.split()] for label in TARGETS})
