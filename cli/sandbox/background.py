@@ -206,7 +206,8 @@ class Launcher:
                 state = self.read()
                 if state is not None:
                     reason = self.mismatch(state)
-                    if reason is None and pid_alive(state.pid):
+                    ours = self._identity(state) is not False
+                    if reason is None and pid_alive(state.pid) and ours:
                         with contextlib.suppress(Unanswered):
                             return state, self.token(state, username)
                     elif reason is not None:
@@ -300,7 +301,14 @@ class Launcher:
 
     def _spawn(self) -> State:
         check_extra()
-        self.database.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            self.database.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise MoncompteError(
+                f"cannot create the sandbox database in {self.database.parent}: "
+                f"{exc.strerror or exc}",
+                hint="set MONCOMPTE_SANDBOX_DB to a file in a writable directory",
+            ) from None
         command = [
             sys.executable, "-m", "server", "background",
             "--db", str(self.database),

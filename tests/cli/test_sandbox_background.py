@@ -416,3 +416,16 @@ def test_a_revoked_demo_token_is_replaced(
     again = run_cli("whoami", "-o", "json", env_vars=default_path)
     assert again.exit_code == 0, again.stderr
     assert again.json["username"] == "demo"
+
+
+def test_a_database_path_under_a_file_is_one_clear_line(
+    run_cli: Any, default_path: dict[str, Any], tmp_path: Path
+) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x")
+    result = run_cli(
+        "invoices", env_vars={**default_path, "MONCOMPTE_SANDBOX_DB": str(blocker / "s.db")}
+    )
+    assert result.exit_code == 1
+    assert f"error: cannot create the sandbox database in {blocker}" in result.stderr
+    assert "Traceback" not in result.stderr and blocker.read_text() == "x"
