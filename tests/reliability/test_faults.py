@@ -355,6 +355,20 @@ def _targets(proxy: fp.FaultProxy, m: Mutation) -> list[fp.Seen]:
     return [r for r in proxy.requests(m.method) if pattern.fullmatch(r.path)]
 
 
+def _settled(targets: list[fp.Seen], seconds: float = 10.0) -> list[fp.Seen]:
+    """The requests once the proxy has the server's answer to each it forwarded.
+
+    A client that gave up (its --timeout of 0.5 s) can return before the server answers
+    the proxy: on a loaded machine the server takes longer than that, and counting then
+    would see the effect in the database but not yet the executed request."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and any(
+        r.forwarded and r.upstream_status is None for r in targets
+    ):
+        time.sleep(0.01)
+    return targets
+
+
 def _drafts(tmp_path: Path) -> list[dict[str, Any]]:
     folder = tmp_path / "xdg-data" / "moncompte" / "drafts"
     if not folder.is_dir():
@@ -404,7 +418,7 @@ def test_fault(
         started = time.monotonic()
         result = run_cli(*timeout, *m.args(s), env_vars=env)
         elapsed = time.monotonic() - started
-        targets = _targets(proxy, m)
+        targets = _settled(_targets(proxy, m))
         executed = sum(1 for r in targets if r.executed)
         effect = m.effect(api)
         why = f"{s.id}: exit {result.exit_code}\n{result.stderr}\nrequests: {targets}"
