@@ -32,7 +32,14 @@ from urllib.parse import quote
 from cli import __version__
 from cli.credentials import SandboxStore
 from cli.errors import MoncompteError, NetworkError, UsageError, register_secret
-from cli.sandbox.common import DEMO_CUSTOMER, Sandbox, SandboxEnv, check_extra, db_path
+from cli.sandbox.common import (
+    DEMO_CUSTOMER,
+    Sandbox,
+    SandboxEnv,
+    check_extra,
+    db_path,
+    pinned_today,
+)
 from cli.sandbox.process import detached, server_environ
 from cli.sandbox.state import (
     CHECK_TIMEOUT_S,
@@ -88,7 +95,8 @@ class Launcher:
     def for_env(cls, env: SandboxEnv) -> Launcher:
         raw = env.environ.get(IDLE_VAR, "").strip()
         idle = parse_idle_timeout(raw, IDLE_VAR) if raw else None
-        today = env.today().isoformat() if env.environ.get("MONCOMPTE_TODAY") else None
+        pinned = pinned_today(env)
+        today = pinned.isoformat() if pinned else None
         return cls(env.environ, db_path(env.environ), today=today, idle_timeout=idle,
                    log=env.debug)  # fmt: skip
 

@@ -57,6 +57,11 @@ def database_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
+def pinned_today(env: SandboxEnv) -> dt.date | None:
+    """The date MONCOMPTE_TODAY pins the sandbox's server to, or None for the real date."""
+    return env.today() if env.environ.get("MONCOMPTE_TODAY") else None
+
+
 def mode(environ: Mapping[str, str]) -> str:
     value = environ.get(MODE_VAR, "").strip().lower() or "background"
     if value not in MODES:

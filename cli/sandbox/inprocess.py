@@ -7,7 +7,6 @@ and booted) but no process outlives it: for environments that forbid background 
 from __future__ import annotations
 
 import importlib
-from datetime import date
 from typing import Any
 
 from cli.credentials import SandboxStore
@@ -20,6 +19,7 @@ from cli.sandbox.common import (
     check_extra,
     database_url,
     db_path,
+    pinned_today,
 )
 
 _EXTRA_MODULES = {"server", "fastapi", "starlette", "sqlalchemy", "uvicorn", "fpdf", "pydantic"}
@@ -37,10 +37,6 @@ def embedded() -> Any:
         if top in _EXTRA_MODULES:
             raise UsageError(EXTRA_HINT) from exc
         raise
-
-
-def pinned_today(env: SandboxEnv) -> date | None:
-    return env.today() if env.environ.get("MONCOMPTE_TODAY") else None
 
 
 def start(env: SandboxEnv, *, username: str = DEMO_CUSTOMER) -> Sandbox:

@@ -12,10 +12,10 @@ from cli.context import Env
 from cli.errors import MoncompteError, UsageError
 from cli.http import is_loopback
 from cli.sandbox import DEMO_CUSTOMER, DEMO_STAFF, database_url, mode
+from cli.sandbox.common import pinned_today
 from commands.sandbox.local import (
     db_ready,
     launcher_for,
-    pinned_today,
     render_status,
     row_counts,
     server_command,

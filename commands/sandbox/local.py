@@ -15,6 +15,7 @@ from cli.context import Env
 from cli.errors import MoncompteError, UsageError
 from cli.output import Column
 from cli.sandbox import check_extra, database_url, db_path, mode
+from cli.sandbox.common import pinned_today
 
 
 def db_of(env: Env, db: Path | None) -> Path:
@@ -25,10 +26,6 @@ def db_ready(env: Env, db: Path | None) -> Path:
     path = db_of(env, db)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     return path
-
-
-def pinned_today(env: Env) -> Any:
-    return env.today() if env.environ.get("MONCOMPTE_TODAY") else None
 
 
 def launcher_for(env: Env, db: Path | None, idle_timeout: str | None = None) -> Any:

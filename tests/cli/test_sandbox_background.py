@@ -429,3 +429,16 @@ def test_a_database_path_under_a_file_is_one_clear_line(
     assert result.exit_code == 1
     assert f"error: cannot create the sandbox database in {blocker}" in result.stderr
     assert "Traceback" not in result.stderr and blocker.read_text() == "x"
+
+
+def test_sandbox_start_takes_an_idle_timeout(
+    run_cli: Any, default_path: dict[str, Any], tmp_path: Path
+) -> None:
+    bad = run_cli("sandbox", "start", "--idle-timeout", "bientôt", env_vars=default_path)
+    assert bad.exit_code == 2 and "invalid idle timeout 'bientôt' (--idle-timeout)" in bad.stderr
+    assert _state_files(tmp_path) == []
+    started = run_cli("sandbox", "start", "--idle-timeout", "1s", env_vars=default_path)
+    assert started.exit_code == 0, started.stderr
+    state = _state(tmp_path)
+    assert state.idle_timeout == 1
+    assert _wait_dead(state.pid, seconds=20)
