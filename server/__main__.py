@@ -10,6 +10,7 @@
     python -m server otp USERNAME [--db PATH | --database-url URL]
     python -m server users add NAME (--staff | --customer ID) --password-stdin [--otp]
     python -m server users list [--json] | disable NAME | enable NAME | reset-otp NAME
+    python -m server migrate [--status | --check | --to REV [--yes] | --new MESSAGE]
     python -m server background --state-file PATH [--db PATH | --database-url URL]
                                 [--idle-timeout SECONDS] [--today YYYY-MM-DD]
                                 [--client-version VERSION]
@@ -127,6 +128,10 @@ def _parser() -> argparse.ArgumentParser:
 
     add_users_parser(commands, _add_database)
 
+    from server.migrate_cli import add_parser as add_migrate_parser
+
+    add_migrate_parser(commands, _add_database)
+
     background = commands.add_parser(
         "background",
         help="the CLI's background sandbox: 127.0.0.1, any port, a state file, an idle stop",
@@ -162,6 +167,17 @@ def _users(args: argparse.Namespace) -> int:
     try:
         create_schema(engine)
         return run(args, engine, sys.stdin, sys.stdout, sys.stderr)
+    finally:
+        engine.dispose()
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from server.db import make_engine
+    from server.migrate_cli import run
+
+    engine = make_engine(_database_url(args))
+    try:
+        return run(args, engine, sys.stdout, sys.stderr)
     finally:
         engine.dispose()
 
@@ -351,6 +367,7 @@ _COMMANDS = {
     "otp": _otp,
     "background": _background,
     "users": _users,
+    "migrate": _migrate,
 }
 
 

@@ -216,14 +216,25 @@ def make_engine(database_url: str | None = None) -> Engine:
     return engine
 
 
-def create_schema(engine: Engine) -> None:
-    """Create the tables that do not exist yet (never alters existing ones)."""
-    Base.metadata.create_all(engine)
+def create_schema(engine: Engine) -> str:
+    """Bring the schema to the current migration (`server.migrate.ensure_schema`: create a
+    new database, adopt a pre-migration one, upgrade an older one), in one transaction
+    that holds the write lock; what was done, in words."""
+    from server.migrate import ensure_schema
+
+    with engine.connect() as connection:
+        connection.execution_options(**{IMMEDIATE_OPTION: True})
+        with connection.begin():
+            return ensure_schema(connection)
 
 
 def drop_schema(engine: Engine) -> None:
-    """Drop every table of the schema (children first)."""
+    """Drop every table of the schema (children first) and the migration version."""
+    from server.migrate import VERSION_TABLE
+
     Base.metadata.drop_all(engine)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"DROP TABLE IF EXISTS {VERSION_TABLE}")
 
 
 def session_factory(engine: Engine, *, immediate: bool = False) -> sessionmaker[Session]:

@@ -28,7 +28,8 @@ from sqlalchemy import Engine, insert, select, text
 from sqlalchemy.orm import Session
 
 from server.db import IMMEDIATE_OPTION, SEEDED_KEY
-from server.models import Base, ServiceSetting
+from server.migrate import ensure_schema
+from server.models import ServiceSetting
 from server.seed.accounts import seed_demo
 from server.seed.common import (
     AGENT_OTP_SECRET,
@@ -77,7 +78,7 @@ def seed_all(engine: Engine, today: date, customers: int = 0, *, seed: int = 42)
         with connection.begin():
             if connection.dialect.name == "postgresql":
                 connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK})
-            Base.metadata.create_all(connection)
+            ensure_schema(connection)
             marker = connection.execute(
                 select(ServiceSetting.value).where(ServiceSetting.key == SEEDED_KEY)
             ).first()

@@ -30,6 +30,8 @@ PACKAGE_DATA = [
     "cli/data/completions/moncompte.ps1",
     "cli/locale/fr/LC_MESSAGES/moncompte.mo",
     "server/openapi.json",
+    "server/migrations/script.py.mako",
+    "server/migrations/versions/0001_baseline.py",
 ]
 
 
@@ -114,6 +116,22 @@ def test_wheel_installs_and_runs_in_a_fresh_venv(tmp_path: Path) -> None:
     assert (site / "cli/data/completions/moncompte.bash").read_text() == (
         ROOT / "completions" / "moncompte.bash"
     ).read_text()
+
+    # The installed migrations run: Alembic finds its scripts inside the installed package.
+    for args, said in (
+        (["migrate"], "database created at 0001"),
+        (["migrate", "--to", "base", "--yes"], "database moved from 0001 to base"),
+    ):
+        migrated = subprocess.run(
+            [str(python), "-m", "server", *args, "--db", str(tmp_path / "m.db")],
+            capture_output=True,
+            text=True,
+            env=run_env,
+            cwd=tmp_path,
+            timeout=60,
+        )
+        assert migrated.returncode == 0, migrated.stderr
+        assert migrated.stdout.startswith(said)
 
     # And it runs a command: the built-in sandbox (the sandbox extra) answers.
     listed = subprocess.run(

@@ -147,5 +147,11 @@ def test_modules_stay_small() -> None:
         module: len(path.read_text(encoding="utf-8").splitlines())
         for module, path in MODULES.items()
     }
-    oversized = {m: n for m, n in sizes.items() if n > MAX_LINES}
+    # A migration is written once by Alembic from the models and never edited after it
+    # lands: its length is the schema's, not a design choice.
+    oversized = {
+        m: n
+        for m, n in sizes.items()
+        if n > MAX_LINES and not m.startswith("server.migrations.versions.")
+    }
     assert not oversized, f"over {MAX_LINES} lines: {oversized}"
