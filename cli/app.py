@@ -62,6 +62,8 @@ COMMANDS: tuple[Entry, ...] = (
     Entry("terminate", "commands.terminate", "app", "Terminate a contract (shows the cost first)."),
     Entry("claim", "commands.claim", "app", "Claims: new, list, show, reply, escalate, letter."),
     Entry("diagnose", "commands.diagnose", "app", "Check the account for known problems."),
+    Entry("status", "commands.status", "app", "Everything to keep an eye on, in one screen."),
+    Entry("calendar", "commands.calendar", "app", "Upcoming debits and deadlines as iCalendar."),
     Entry("customers", "commands.customers", "app", "Staff: list, show, search customers."),
     Entry("completion", "commands.completion", "completion", "Print a shell completion script."),
     Entry("config", "commands.config", "app", "Settings and profiles: get, set, list, profiles."),
