@@ -217,12 +217,17 @@ def render_screen(
         )
 
     items = todo(overview, locale)
-    _section(out, _("To do"))
+    rich = out.fmt == "table" and out.isatty  # Rich shows the title; plain tables do not
     if items:
+        if rich:
+            out.text("")
+        else:
+            _section(out, _("To do"))
         kept = items if show_all else items[:MAX_TODO]
         out.render(kept, todo_columns(), title=_("To do"))
         _more(out, len(items) - len(kept))
     else:
+        _section(out, _("To do"))
         out.text(_("Nothing to do."))
 
     urgent: Sequence[Mapping[str, Any]] = overview.get("urgent") or []

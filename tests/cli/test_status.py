@@ -193,6 +193,7 @@ def test_terminal_table_and_french(run_cli: Any) -> None:
     result = run_cli("status", tty=True)
     assert result.exit_code == 0, result.stderr
     assert "CT-0000001" in result.stdout
+    assert result.stdout.count("To do") == 1  # the table's title, not twice
     fr = run_cli("status", env_vars=FR)
     assert fr.exit_code == 0, fr.stderr
     assert "À faire" in fr.lines
@@ -259,3 +260,37 @@ def test_server_down_is_exit_6(run_cli: Any) -> None:
     assert result.exit_code == 6
     assert result.stdout == ""
     assert "Traceback" not in result.stderr
+
+
+def test_screen_is_cut_without_all_and_whole_with_it() -> None:
+    import io
+
+    from cli.output import Renderer
+    from commands.status.view import MAX_TODO, render_screen
+    from domain.diagnose import AccountData
+    from domain.overview import build_overview
+
+    invoices = [
+        {
+            "id": f"INV-{n:03d}",
+            "contract_id": "CT-1",
+            "issue_date": f"2026-{n:02d}-02",
+            "debit_date": f"2026-{n:02d}-05",
+            "total_cents": 1000 + n,
+            "status": "unpaid",
+        }
+        for n in range(1, 13)
+    ]
+    data = AccountData(me={"customer": {"id": "C1", "first_name": "Zoé"}}, invoices=invoices)
+    overview = build_overview(data, [], date(2026, 12, 20))
+
+    def screen(show_all: bool) -> str:
+        out = io.StringIO()
+        render_screen(Renderer(out, io.StringIO()), overview, "en", show_all=show_all)
+        return out.getvalue()
+
+    short, whole = screen(False), screen(True)
+    assert sum("INV-" in line for line in short.splitlines()) == MAX_TODO
+    assert f"and {12 - MAX_TODO} more (moncompte status --all)" in short
+    assert all(inv["id"] in whole for inv in invoices) and "more" not in whole
+    assert "Zoé" in short and "No contract on this account." in short
