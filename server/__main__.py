@@ -1,7 +1,8 @@
 """`python -m server`: run, seed and check the reference server without the CLI.
 
     python -m server serve [--host 127.0.0.1] [--port 8765] [--db PATH | --database-url URL]
-                           [--customers N] [--today YYYY-MM-DD] [--workers N]
+                           [--customers N] [--today YYYY-MM-DD] [--workers N] [--no-demo]
+                           [--log-level LEVEL] [--access-log]
     python -m server reset [--db PATH | --database-url URL] [--today ...] [--customers N]
     python -m server seed --customers N [--db PATH | --database-url URL] [--today ...]
     python -m server smoke [--db PATH | --database-url URL] [--today ...]
@@ -16,18 +17,14 @@
                                 [--client-version VERSION]
 
 argparse, not Typer: the server must run where only the [sandbox] extra is installed.
-With `--workers N` (N > 1) uvicorn needs an import string, so the workers build their app
-with `server.app:app_from_env` from environment variables set here (`DATABASE_URL` or
-`MONCOMPTE_SANDBOX_DB`, and `MONCOMPTE_SANDBOX_TODAY`); uvicorn's socket for workers lacks
-the TCP protocol number, so `server.embedded:NoDelayHTTPProtocol` sets TCP_NODELAY on each
-accepted connection (about 40 ms saved per keep-alive request).
+`serve` (logs, workers) is in server/serve.py, `migrate` in server/migrate_cli.py, `users`
+in server/admin.py.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 import time
@@ -98,6 +95,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--today", type=_date, help="pin the business date (YYYY-MM-DD)")
     serve.add_argument("--workers", type=_count, default=1, help="worker processes")
+    serve.add_argument(
+        "--no-demo", action="store_true",
+        help="migrate the schema but seed no demo data (a provider's own database)",
+    )  # fmt: skip
+    from server.serve import LOG_LEVELS
+
+    serve.add_argument(
+        "--log-level", choices=LOG_LEVELS, default="warning", help="default: warning"
+    )
+    serve.add_argument("--access-log", action="store_true", help="one log line per request")
 
     reset = commands.add_parser("reset", help="drop all data and seed again")
     _add_database(reset)
@@ -195,50 +202,21 @@ def _background(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from server.embedded import bind_socket, prepare_database, uvicorn_config
+    from server.serve import run
 
-    url, engine = prepare_database(
-        _database_url(args), today=args.today, seed=True, customers=args.customers
+    url = _database_url(args)
+    return run(
+        url,
+        _shown(url),
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        today=args.today,
+        demo=not args.no_demo,
+        customers=args.customers,
+        log_level=args.log_level,
+        access_log=args.access_log,
     )
-    where = f"http://{args.host}:{args.port}"
-    if args.workers > 1:
-        import uvicorn
-
-        engine.dispose()
-        # The workers are new processes: they learn the database and the date from here.
-        # `DATABASE_URL` wins over everything in `server.db.default_database_url`.
-        os.environ["DATABASE_URL"] = url
-        if args.today:
-            os.environ["MONCOMPTE_SANDBOX_TODAY"] = args.today.isoformat()
-        print(f"serving {where} with {args.workers} workers ({_shown(url)})", file=sys.stderr)
-        uvicorn.run(
-            "server.app:app_from_env",
-            factory=True,
-            host=args.host,
-            port=args.port,
-            workers=args.workers,
-            log_level="warning",
-            access_log=False,
-            http="server.embedded:NoDelayHTTPProtocol",
-            ws="none",
-            timeout_graceful_shutdown=2,
-            server_header=False,
-        )
-        return 0
-
-    import uvicorn
-
-    from server.app import create_app
-
-    app = create_app(engine=engine, today=args.today)
-    sock = bind_socket(args.host, args.port)
-    print(f"serving {where} ({_shown(url)}); Ctrl-C to stop", file=sys.stderr)
-    try:
-        uvicorn.Server(uvicorn_config(app)).run(sockets=[sock])
-    finally:
-        sock.close()
-        engine.dispose()
-    return 0
 
 
 def _reset(args: argparse.Namespace) -> int:

@@ -12,6 +12,7 @@ def routers() -> list[APIRouter]:
         bank,
         claims,
         contracts,
+        health,
         invoices,
         schedule,
         staff,
@@ -20,6 +21,7 @@ def routers() -> list[APIRouter]:
     )
 
     return [
+        health.router,
         status.router,
         auth.router,
         contracts.router,
