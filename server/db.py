@@ -69,10 +69,15 @@ POOL_TIMEOUT_S = 10
 
 
 def default_database_url() -> str:
-    """`DATABASE_URL` when set, else the sandbox SQLite file (`MONCOMPTE_SANDBOX_DB` or
-    `sandbox.db` in the user data dir, created if missing)."""
-    url = os.environ.get("DATABASE_URL")
+    """`DATABASE_URL` (or the file `DATABASE_URL_FILE` names) when set, else the sandbox
+    SQLite file (`MONCOMPTE_SANDBOX_DB` or `sandbox.db` in the user data dir, created if
+    missing). `DATABASE_PASSWORD_FILE` names a file holding the password, which then
+    replaces the URL's: a container's secret, kept out of the environment and of `ps`."""
+    url = os.environ.get("DATABASE_URL") or _secret("DATABASE_URL_FILE")
     if url:
+        password = _secret("DATABASE_PASSWORD_FILE")
+        if password is not None:
+            url = make_url(url).set(password=password).render_as_string(hide_password=False)
         return normalize_database_url(url)
     override = os.environ.get("MONCOMPTE_SANDBOX_DB")
     if override:
@@ -83,6 +88,18 @@ def default_database_url() -> str:
         path = Path(platformdirs.user_data_dir("moncompte", appauthor=False)) / "sandbox.db"
     path.parent.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{path}"
+
+
+def _secret(variable: str) -> str | None:
+    """The content of the file `variable` names, without its final newline; None when the
+    variable is unset. A file that cannot be read stops the server with one line."""
+    path = os.environ.get(variable)
+    if not path:
+        return None
+    try:
+        return Path(path).read_text(encoding="utf-8").rstrip("\r\n")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SystemExit(f"error: {variable}={path}: {exc.strerror or exc}") from None
 
 
 def normalize_database_url(url: str) -> str:

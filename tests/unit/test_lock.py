@@ -48,7 +48,11 @@ def _requirements(*extras: str) -> list[Requirement]:
 
 @pytest.mark.parametrize(
     ("lock", "extras"),
-    [("dev.txt", ("sandbox", "postgres", "test")), ("sandbox.txt", ("sandbox",))],
+    [
+        ("dev.txt", ("sandbox", "postgres", "test")),
+        ("sandbox.txt", ("sandbox",)),
+        ("server.txt", ("sandbox", "postgres")),
+    ],
 )
 def test_every_requirement_is_pinned_within_its_range(lock: str, extras: tuple[str, ...]) -> None:
     pins = _pins(lock)
@@ -64,17 +68,18 @@ def test_every_requirement_is_pinned_within_its_range(lock: str, extras: tuple[s
             assert canonicalize_name(f"{name}-{extra}") in pins, f"{requirement}: extra not locked"
 
 
-@pytest.mark.parametrize("lock", ["dev.txt", "sandbox.txt"])
+@pytest.mark.parametrize("lock", ["dev.txt", "sandbox.txt", "server.txt"])
 def test_every_pin_has_a_hash(lock: str) -> None:
     unhashed = [name for name, (_, hashes) in _pins(lock).items() if hashes == 0]
     assert not unhashed, f"requirements/{lock}: no hash for {unhashed}"
 
 
-def test_sandbox_lock_pins_the_same_versions_as_dev() -> None:
-    dev, sandbox = _pins("dev.txt"), _pins("sandbox.txt")
-    assert sandbox.keys() <= dev.keys()
-    differ = {name for name in sandbox if sandbox[name][0] != dev[name][0]}
-    assert not differ, f"sandbox.txt and dev.txt disagree on {differ}: run scripts/lock.sh"
+@pytest.mark.parametrize("lock", ["sandbox.txt", "server.txt"])
+def test_the_smaller_locks_pin_the_same_versions_as_dev(lock: str) -> None:
+    dev, smaller = _pins("dev.txt"), _pins(lock)
+    assert smaller.keys() <= dev.keys()
+    differ = {name for name in smaller if smaller[name][0] != dev[name][0]}
+    assert not differ, f"{lock} and dev.txt disagree on {differ}: run scripts/lock.sh"
 
 
 def test_readme_quick_start_installs_from_the_locks() -> None:
