@@ -11,6 +11,7 @@
     python -m server otp USERNAME [--db PATH | --database-url URL]
     python -m server users add NAME (--staff | --customer ID) --password-stdin [--otp]
     python -m server users list [--json] | disable NAME | enable NAME | reset-otp NAME
+    python -m server import customers FILE.csv|- [--dry-run] [--json] [--delimiter , ; tab]
     python -m server migrate [--status | --check | --to REV [--yes] | --new MESSAGE]
     python -m server background --state-file PATH [--db PATH | --database-url URL]
                                 [--idle-timeout SECONDS] [--today YYYY-MM-DD]
@@ -135,6 +136,10 @@ def _parser() -> argparse.ArgumentParser:
 
     add_users_parser(commands, _add_database)
 
+    from server.importer import add_parser as add_import_parser
+
+    add_import_parser(commands, _add_database)
+
     from server.migrate_cli import add_parser as add_migrate_parser
 
     add_migrate_parser(commands, _add_database)
@@ -174,6 +179,17 @@ def _users(args: argparse.Namespace) -> int:
     try:
         create_schema(engine)
         return run(args, engine, sys.stdin, sys.stdout, sys.stderr)
+    finally:
+        engine.dispose()
+
+
+def _import(args: argparse.Namespace) -> int:
+    from server.db import create_schema, make_engine
+    from server.importer import run
+
+    engine = make_engine(_database_url(args))
+    try:  # the schema is prepared as for `users`, once the file's header was read
+        return run(args, engine, create_schema, sys.stdin, sys.stdout, sys.stderr)
     finally:
         engine.dispose()
 
@@ -345,6 +361,7 @@ _COMMANDS = {
     "otp": _otp,
     "background": _background,
     "users": _users,
+    "import": _import,
     "migrate": _migrate,
 }
 
