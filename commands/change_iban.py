@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from cli.http import ApiClient
 
 
-
 def result_fields() -> list[Column]:
     # The keys are the PUT /v1/payment-method answer's: a dry run and a real change print
     # the same document, `dry_run` telling them apart.
@@ -138,4 +137,3 @@ def _current(client: ApiClient) -> dict[str, Any]:
     except NotFoundError:
         return {}
     return dict(found) if isinstance(found, dict) else {}
-

@@ -98,8 +98,10 @@ def _secret(variable: str) -> str | None:
         return None
     try:
         return Path(path).read_text(encoding="utf-8").rstrip("\r\n")
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise SystemExit(f"error: {variable}={path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise SystemExit(f"error: {variable}={path}: not UTF-8 text") from None
 
 
 def normalize_database_url(url: str) -> str:

@@ -156,9 +156,7 @@ class _FakeBinaryOut(io.TextIOWrapper):
 
 
 @pytest.fixture()
-def run_cli(
-    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Any:
+def run_cli(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     """Run `moncompte` in-process: run_cli(*args, env_vars=None, stdin=None, tty=False)."""
     config_dir = tmp_path / "config"
     config_dir.mkdir()
