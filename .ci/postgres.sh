@@ -71,9 +71,9 @@ export DATABASE_URL="postgresql://moncompte:$password@127.0.0.1:$port/moncompte"
 export MONCOMPTE_TEST_DATABASE_URL="$DATABASE_URL"
 
 log=$(mktemp)
-echo "ci-postgres: pytest tests/api tests/e2e tests/server/test_migrations.py tests/server/test_deploy.py tests/reliability/test_postgres.py tests/reliability/test_load.py"
+echo "ci-postgres: pytest tests/api tests/e2e tests/server/test_migrations.py tests/server/test_deploy.py tests/server/test_writer.py tests/reliability/test_postgres.py tests/reliability/test_load.py"
 set +e
-"$python" -m pytest tests/api tests/e2e tests/server/test_migrations.py tests/server/test_deploy.py tests/reliability/test_postgres.py tests/reliability/test_load.py -rs "$@" 2>&1 | tee "$log"
+"$python" -m pytest tests/api tests/e2e tests/server/test_migrations.py tests/server/test_deploy.py tests/server/test_writer.py tests/reliability/test_postgres.py tests/reliability/test_load.py -rs "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 if [ "$status" -ne 0 ]; then

@@ -7,8 +7,9 @@ clock on `app.state.clock`, so the sandbox and the tests can pin the date.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from datetime import date
 from typing import Any
 
@@ -21,6 +22,7 @@ from server.idempotency import IdempotencyMiddleware
 from server.problems import ProblemModel, install, problem_response
 from server.routes import routers
 from server.routes.deps import Clock
+from server.writer import Writer
 
 API_TITLE = "moncompte API"
 # The API's version, not the package's: the committed OpenAPI document must not change
@@ -108,12 +110,20 @@ def create_app(
 
     if engine is None:
         engine = make_engine(database_url)
+    writer = Writer()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        writer.close()  # the mutations' thread (server/writer.py) ends with the server
+
     app = FastAPI(
         title=API_TITLE,
         version=API_VERSION,
         description=_DESCRIPTION,
         docs_url="/docs",
         redoc_url=None,
+        lifespan=lifespan,
     )
     app.state.engine = engine
     app.state.clock = Clock(today)
@@ -132,8 +142,9 @@ def create_app(
     # Added innermost first: the body limit runs before the idempotency store reads it.
     app.add_middleware(
         IdempotencyMiddleware,
-        session_factory=lambda: app.state.write_session_factory,
+        engine=lambda: app.state.engine,
         now=lambda: app.state.clock.now(),
+        writer=writer,
     )
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from server.models import Customer, LoginAttempt, Token, User
 from server.problems import Problem, not_found
-from server.routes.deps import ClockDep, SessionDep
+from server.routes.deps import Clock, ClockDep, SessionDep
 from server.tokens import hash_token
 
 # Login rate limiting: a username is locked after this many failures in the window; a
@@ -83,7 +83,10 @@ def lookup_access_token(
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-def get_principal(credentials: BearerDep, session: SessionDep, clock: ClockDep) -> Principal:
+def principal_from(
+    credentials: HTTPAuthorizationCredentials | None, session: Session, clock: Clock
+) -> Principal:
+    """Who the bearer token belongs to, or the 401 problem (raised)."""
     if credentials is None or not credentials.credentials:
         raise _unauthorized(
             "unauthorized", "authentication required: send 'Authorization: Bearer <token>'"
@@ -93,6 +96,10 @@ def get_principal(credentials: BearerDep, session: SessionDep, clock: ClockDep) 
         raise found
     tok, user = found
     return Principal(user.id, user.username, user.scope, user.customer_id, tok.id)
+
+
+async def get_principal(credentials: BearerDep, session: SessionDep, clock: ClockDep) -> Principal:
+    return principal_from(credentials, session, clock)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
@@ -128,7 +135,7 @@ class Scope:
         return self.principal.is_staff
 
 
-def customer_scope(request: Request, principal: PrincipalDep, session: SessionDep) -> Scope:
+async def customer_scope(request: Request, principal: PrincipalDep, session: SessionDep) -> Scope:
     """Resolve the customer of a request on a customer resource route.
 
     The same handler serves `/v1/<resource>` (the caller's own customer) and, for staff,

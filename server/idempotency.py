@@ -6,11 +6,15 @@ second effect (two claims filed, two IBAN changes). Records are per caller (user
 key, with a hash of method + path + body so that a key reused for another request is
 refused (422 `idempotency_conflict`) rather than answered with an unrelated response.
 
-Race safety: the key is claimed *before* the route runs, by inserting a placeholder row
-in its own committed transaction; the unique constraint on (user_id, key) lets exactly one
-request win. A concurrent request with the same key waits for the winner's answer and
-replays it. This is an ASGI middleware rather than a dependency so that it sees the raw
-body and the final response (status, headers, body) whichever route answers.
+One write transaction per mutation: the middleware begins it (taking the writers' lock:
+`BEGIN IMMEDIATE` on SQLite, the advisory lock on PostgreSQL), checks the token and the
+key, and hands the open connection to the route through the ASGI scope; the route's
+session joins it (its commits become savepoints, `server.routes.deps.get_session`), and
+the middleware stores the answer and commits once, after the route. Writers run one at a
+time, so a concurrent request with the same key waits for the lock and then finds the
+first one's answer: no placeholder row, no polling. This is an ASGI middleware rather
+than a dependency so that it sees the raw body and the final response (status, headers,
+body) whichever route answers.
 """
 
 from __future__ import annotations
@@ -23,18 +27,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated
 
-import anyio.to_thread
 from fastapi import Depends, Header
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy import Connection, Engine, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.auth import lookup_access_token
+from server.db import IMMEDIATE_OPTION
 from server.models import IdempotencyRecord
 from server.problems import overload_response, problem_response
-from server.routes.deps import READ_ONLY_POSTS
+from server.routes.deps import IDEMPOTENT_CONNECTION, READ_ONLY_POSTS
+from server.writer import Writer, WriterBusy
 
 log = logging.getLogger("server.idempotency")
 
@@ -42,13 +47,6 @@ HEADER = "idempotency-key"
 MAX_KEY_LENGTH = 255
 # A record is kept this long; after that the key may be used again for a new request.
 RETENTION = timedelta(hours=24)
-# A placeholder older than this belongs to a request that died (a crashed worker): the
-# key is taken over rather than blocked forever.
-ABANDONED_AFTER = timedelta(minutes=2)
-# How long a concurrent request with the same key waits for the first one's answer.
-WAIT_FOR_FIRST_S = 15.0
-_POLL_S = 0.05
-IN_PROGRESS = 0  # status_code of a placeholder
 
 _MUTATIONS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -83,8 +81,9 @@ IdempotencyKey = Depends(idempotency_key_header)
 
 @dataclass(frozen=True)
 class _Outcome:
-    kind: str  # "new" | "replay" | "conflict" | "in_progress"
-    record_id: int | None = None
+    kind: str  # "new" | "replay" | "conflict" | "anonymous"
+    connection: Connection | None = None  # "new": in its transaction, holding the lock
+    user_id: int = 0
     status: int = 0
     body: bytes = b""
     content_type: str = ""
@@ -95,13 +94,15 @@ class IdempotencyMiddleware:
         self,
         app: ASGIApp,
         *,
-        session_factory: Callable[[], sessionmaker[Session]],
+        engine: Callable[[], Engine],
         now: Callable[[], datetime],
+        writer: Writer,
     ) -> None:
         self.app = app
-        # A callable, because the app's session factory is set after middleware is built.
-        self._factory = session_factory
+        # A callable, because the app's engine is set after the middleware is built.
+        self._engine = engine
         self._now = now
+        self._writer = writer
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -115,11 +116,8 @@ class IdempotencyMiddleware:
             return
         headers = {k.decode("latin-1").lower(): v for k, v in scope.get("headers", [])}
         raw_key = headers.get(HEADER)
-        if raw_key is None:
-            await self.app(scope, receive, send)
-            return
-        key = raw_key.decode("latin-1")
-        if not key.strip() or len(key) > MAX_KEY_LENGTH:
+        key = None if raw_key is None else raw_key.decode("latin-1")
+        if key is not None and (not key.strip() or len(key) > MAX_KEY_LENGTH):
             await problem_response(
                 422,
                 "validation_error",
@@ -127,170 +125,158 @@ class IdempotencyMiddleware:
             )(scope, receive, send)
             return
         token = _bearer_token(headers.get("authorization"))
-        if token is None:
-            await self.app(scope, receive, send)
-            return
-
         body = await _read_body(receive)
         try:
-            user_id = await anyio.to_thread.run_sync(self._user_for, token)
-            if user_id is None:  # the route answers 401 itself
-                await self.app(scope, _replaying(body), send)
-                return
-            fingerprint = _fingerprint(scope, body)
-            outcome = await self._claim_or_wait(user_id, key, scope, fingerprint)
-        except (PoolTimeoutError, OperationalError):
-            log.warning("idempotency store unavailable: answering 503")
+            messages = await self._writer.run(lambda: self._mutate(scope, body, key, token))
+        except (WriterBusy, PoolTimeoutError, OperationalError):
+            log.warning("writer busy: answering 503")
             await overload_response()(scope, receive, send)
             return
+        for message in messages:
+            await send(message)
 
-        if outcome.kind == "replay":
-            await _send_replay(outcome, send)
-            return
-        if outcome.kind == "conflict":
+    async def _mutate(
+        self, scope: Scope, body: bytes, key: str | None, token: str | None
+    ) -> list[Message]:
+        """The whole mutation, on the writer (server.writer); the answer's messages."""
+        answer: list[Message] = []
+
+        async def capture(message: Message) -> None:
+            answer.append(message)
+
+        if key is None or token is None:
+            await self.app(scope, _replaying(body), capture)
+            return answer
+        fingerprint = _fingerprint(scope, body)
+        outcome = self._open(token, key, fingerprint)
+        if outcome.kind == "anonymous":  # the route answers 401 itself
+            await self.app(scope, _replaying(body), capture)
+        elif outcome.kind == "replay":
+            await _send_replay(outcome, capture)
+        elif outcome.kind == "conflict":
             await problem_response(
                 422,
                 "idempotency_conflict",
                 "this Idempotency-Key was already used for a different request; use a new "
                 "key for a new request",
-            )(scope, receive, send)
-            return
-        if outcome.kind == "in_progress":
-            await problem_response(
-                409,
-                "idempotency_in_progress",
-                "a request with this Idempotency-Key is still being processed; retry later",
-                headers={"Retry-After": "2"},
-            )(scope, receive, send)
-            return
-
-        assert outcome.record_id is not None
-        await self._run_and_store(outcome.record_id, scope, _replaying(body), send)
+            )(scope, _replaying(body), capture)
+        else:
+            await self._run_and_store(outcome, key, scope, fingerprint, _replaying(body), answer)
+        return answer
 
     # --- steps ---------------------------------------------------------------------------
 
-    def _user_for(self, token: str) -> int | None:
-        with self._factory()() as session:
-            found = lookup_access_token(session, token, self._now())
-            return None if not isinstance(found, tuple) else found[1].id
-
-    async def _claim_or_wait(
-        self, user_id: int, key: str, scope: Scope, fingerprint: str
-    ) -> _Outcome:
-        method = scope["method"]
-        path = _path_with_query(scope)
-        waited = 0.0
-        while True:
-            outcome = await anyio.to_thread.run_sync(
-                self._claim, user_id, key, method, path, fingerprint
-            )
-            if outcome.kind != "in_progress" or waited >= WAIT_FOR_FIRST_S:
-                return outcome
-            await asyncio.sleep(_POLL_S)
-            waited += _POLL_S
-
-    def _claim(self, user_id: int, key: str, method: str, path: str, fingerprint: str) -> _Outcome:
-        now = self._now()
-        with self._factory()() as session:
-            for _attempt in range(3):
+    def _open(self, token: str, key: str, fingerprint: str) -> _Outcome:
+        """Begin the mutation's transaction (the writers' lock), then who and which key."""
+        connection = self._engine().connect()
+        connection.execution_options(**{IMMEDIATE_OPTION: True})
+        try:
+            connection.begin()
+            now = self._now()
+            with Session(bind=connection) as session:
+                found = lookup_access_token(session, token, now)
+                if not isinstance(found, tuple):
+                    connection.rollback()
+                    connection.close()
+                    return _Outcome("anonymous")
+                user_id = found[1].id
                 record = session.scalars(
                     select(IdempotencyRecord).where(
                         IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key
                     )
                 ).first()
-                if record is not None and (
-                    record.created_at + RETENTION <= now
-                    or (
-                        record.status_code == IN_PROGRESS
-                        and record.created_at + ABANDONED_AFTER <= now
-                    )
-                ):
-                    session.delete(record)
-                    session.commit()
+                if record is not None and record.created_at + RETENTION <= now:
+                    session.delete(record)  # expired: the key starts afresh
+                    session.flush()
                     record = None
-                if record is None:
-                    placeholder = IdempotencyRecord(
-                        user_id=user_id,
-                        key=key,
-                        method=method,
-                        path=path[:500],
-                        request_hash=fingerprint,
-                        status_code=IN_PROGRESS,
-                        response_body="",
-                        content_type="",
-                        created_at=now,
-                    )
-                    session.add(placeholder)
-                    try:
-                        session.commit()
-                    except IntegrityError:
-                        # Another request claimed the key between our read and insert.
-                        session.rollback()
-                        continue
-                    return _Outcome("new", record_id=placeholder.id)
-                if record.request_hash != fingerprint:
-                    return _Outcome("conflict")
-                if record.status_code == IN_PROGRESS:
-                    return _Outcome("in_progress")
-                return _Outcome(
-                    "replay",
-                    status=record.status_code,
-                    body=record.response_body.encode("utf-8"),
-                    content_type=record.content_type,
-                )
-            return _Outcome("in_progress")
+            if record is None:
+                return _Outcome("new", connection=connection, user_id=user_id)
+            connection.rollback()
+            connection.close()
+            if record.request_hash != fingerprint:
+                return _Outcome("conflict")
+            return _Outcome(
+                "replay",
+                status=record.status_code,
+                body=record.response_body.encode("utf-8"),
+                content_type=record.content_type,
+            )
+        except BaseException:
+            connection.rollback()
+            connection.close()
+            raise
 
     async def _run_and_store(
-        self, record_id: int, scope: Scope, receive: Receive, send: Send
+        self,
+        outcome: _Outcome,
+        key: str,
+        scope: Scope,
+        fingerprint: str,
+        receive: Receive,
+        answer: list[Message],
     ) -> None:
-        # The answer is buffered, stored, then sent: once the client has an answer, a
-        # retry with the same key finds it.
-        start: Message | None = None
-        chunks: list[bytes] = []
+        # The answer is buffered, stored and committed with the route's work, then sent:
+        # once the client has an answer, a retry with the same key finds it.
+        connection = outcome.connection
+        assert connection is not None
 
         async def capture(message: Message) -> None:
-            nonlocal start
-            if message["type"] == "http.response.start":
-                start = message
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
+            answer.append(message)
 
+        scope.setdefault("state", {})[IDEMPOTENT_CONNECTION] = connection
         try:
             await self.app(scope, receive, capture)
         except BaseException:
-            await anyio.to_thread.run_sync(self._release, record_id)
+            _end(connection, commit=False)
             raise
+        start = next((m for m in answer if m["type"] == "http.response.start"), None)
         if start is None:
-            await anyio.to_thread.run_sync(self._release, record_id)
+            _end(connection, commit=False)
             return
         status = int(start["status"])
-        body = b"".join(chunks)
+        body = b"".join(m.get("body", b"") for m in answer if m["type"] == "http.response.body")
         content_type = _header(start, b"content-type") or "application/json"
-        try:
-            if _stored(status):
-                await anyio.to_thread.run_sync(self._store, record_id, status, body, content_type)
-            else:
-                await anyio.to_thread.run_sync(self._release, record_id)
-        except Exception:  # the answer still goes out; only its replay is lost
-            log.exception("could not store the idempotent answer")
-        await send(start)
-        await send({"type": "http.response.body", "body": body, "more_body": False})
+        record = None
+        if _stored(status):
+            record = IdempotencyRecord(
+                user_id=outcome.user_id,
+                key=key,
+                method=scope["method"],
+                path=_path_with_query(scope)[:500],
+                request_hash=fingerprint,
+                status_code=status,
+                response_body=body.decode("utf-8", "replace"),
+                content_type=content_type[:100],
+                created_at=self._now(),
+            )
+        # Committed whether or not the answer is kept: a refusal the route recorded (a
+        # failed login counted) stands, as it does without a key. A commit that fails
+        # raises to __call__, which answers 503: nothing was done.
+        _store_and_commit(connection, record)
 
-    def _store(self, record_id: int, status: int, body: bytes, content_type: str) -> None:
-        with self._factory()() as session:
-            record = session.get(IdempotencyRecord, record_id)
-            if record is None:
-                return
-            record.status_code = status
-            record.response_body = body.decode("utf-8", "replace")
-            record.content_type = content_type[:100]
-            session.commit()
 
-    def _release(self, record_id: int) -> None:
-        """Forget a claimed key whose request failed, so that a retry runs again."""
-        with self._factory()() as session:
-            session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == record_id))
-            session.commit()
+def _store_and_commit(connection: Connection, record: IdempotencyRecord | None) -> None:
+    try:
+        if record is not None:
+            with Session(bind=connection) as session:
+                session.add(record)
+                session.flush()
+        connection.commit()
+    except BaseException:
+        _end(connection, commit=False)
+        raise
+    connection.close()
+
+
+def _end(connection: Connection, *, commit: bool) -> None:
+    """End the mutation's transaction (releasing the writers' lock) and the connection."""
+    try:
+        if commit:
+            connection.commit()
+        else:
+            connection.rollback()
+    finally:
+        connection.close()
 
 
 # --- helpers ---------------------------------------------------------------------------

@@ -6,11 +6,12 @@ What a deployment needs from it (docs/server.md, "Production"):
   log with `--access-log`, and the server's own warnings: pool exhausted, database busy),
   for the container runtime or the journal to collect;
 - `--no-demo`: migrate the schema but plant no demo data (a provider's own database);
-- with `--workers N` (N > 1) uvicorn needs an import string, so the workers build their
-  app with `server.app:app_from_env` from environment variables set here (`DATABASE_URL`
-  and `MONCOMPTE_SANDBOX_TODAY`); uvicorn's socket for workers lacks the TCP protocol
-  number, so `server.embedded:NoDelayHTTPProtocol` sets TCP_NODELAY on each accepted
-  connection (about 40 ms saved per keep-alive request).
+- with `--workers N` (N > 1) each worker builds its app with `server.app:app_from_env`
+  from environment variables set here (`DATABASE_URL` and `MONCOMPTE_SANDBOX_TODAY`), on a
+  socket of its own (server/workers.py); where the kernel cannot spread connections over
+  such sockets, uvicorn's workers share one socket, which lacks the TCP protocol number,
+  so `server.embedded:NoDelayHTTPProtocol` sets TCP_NODELAY on each accepted connection
+  (about 40 ms saved per keep-alive request).
 """
 
 from __future__ import annotations
@@ -86,8 +87,6 @@ def run(
         "log_config": log_config(log_level),
     }
     if workers > 1:
-        import uvicorn
-
         engine.dispose()
         # The workers are new processes: they learn the database and the date from here.
         # `DATABASE_URL` wins over everything in `server.db.default_database_url`.
@@ -95,6 +94,18 @@ def run(
         if today:
             os.environ["MONCOMPTE_SANDBOX_TODAY"] = today.isoformat()
         _say(f"serving {where} with {workers} workers ({shown})")
+        settings = {
+            "ws": "none",
+            "timeout_graceful_shutdown": 2,
+            "server_header": False,
+            **logging_settings,
+        }
+        from server.workers import balanced, supervise
+
+        if balanced():
+            return supervise(host, port, workers, settings)
+        import uvicorn
+
         uvicorn.run(
             "server.app:app_from_env",
             factory=True,
@@ -102,10 +113,7 @@ def run(
             port=port,
             workers=workers,
             http="server.embedded:NoDelayHTTPProtocol",
-            ws="none",
-            timeout_graceful_shutdown=2,
-            server_header=False,
-            **logging_settings,
+            **settings,
         )
         return 0
 

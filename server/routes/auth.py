@@ -22,7 +22,7 @@ from server.idempotency import IdempotencyKey
 from server.models import Customer, Token, User
 from server.passwords import hash_password, verify_password
 from server.problems import Problem, problem_responses
-from server.routes.deps import ClockDep, SessionDep
+from server.routes.deps import ClockDep, SessionDep, inline
 from server.serializers import MeOut, RevokedOut, TokenOut, customer_out
 from server.tokens import hash_token, new_token_pair
 from server.totp import verify_totp
@@ -92,6 +92,7 @@ def _issue(session: SessionDep, clock: ClockDep, user: User) -> dict[str, Any]:
     responses=problem_responses(401, 422, 429, 503),
     dependencies=[IdempotencyKey],
 )
+@inline
 def create_token(
     grant: Annotated[Grant, Body()],
     request: Request,
@@ -162,6 +163,7 @@ def _refresh(grant: RefreshGrant, session: SessionDep, clock: ClockDep) -> dict[
     responses=problem_responses(401, 422, 503),
     dependencies=[IdempotencyKey],
 )
+@inline
 def revoke_token(
     principal: PrincipalDep,
     session: SessionDep,
@@ -190,6 +192,7 @@ def revoke_token(
     summary="Who the token belongs to",
     responses=problem_responses(401, 503),
 )
+@inline
 def get_me(principal: PrincipalDep, session: SessionDep) -> dict[str, Any]:
     customer = session.get(Customer, principal.customer_id) if principal.customer_id else None
     return {

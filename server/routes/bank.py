@@ -18,7 +18,7 @@ from server.idempotency import IdempotencyKey
 from server.models import Customer, PaymentMethod
 from server.problems import Problem, not_found
 from server.routes.common import MUTATION_ERRORS, read_route
-from server.routes.deps import ClockDep, SessionDep
+from server.routes.deps import ClockDep, SessionDep, inline
 from server.serializers import PaymentMethodChangedOut, PaymentMethodOut, payment_method_out
 
 router = APIRouter(prefix="/v1", tags=["bank"])
@@ -53,6 +53,7 @@ def get_payment_method(scope: ScopeDep, session: SessionDep) -> dict[str, Any]:
     responses=MUTATION_ERRORS,
     dependencies=[IdempotencyKey],
 )
+@inline
 def change_payment_method(
     body: IbanChange, scope: ScopeDep, session: SessionDep, clock: ClockDep
 ) -> dict[str, Any]:

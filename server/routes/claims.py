@@ -32,7 +32,7 @@ from server.routes.common import (
     own_contract,
     read_route,
 )
-from server.routes.deps import ClockDep, SessionDep
+from server.routes.deps import ClockDep, SessionDep, inline
 from server.routes.status import settings
 from server.serializers import (
     DEFAULT_LIMIT,
@@ -220,6 +220,7 @@ def list_claims(
     responses=MUTATION_ERRORS,
     dependencies=[IdempotencyKey],
 )
+@inline
 def create_claim(
     body: ClaimCreate, scope: ScopeDep, session: SessionDep, clock: ClockDep
 ) -> dict[str, Any]:
@@ -271,6 +272,7 @@ def _refuse_if_closed(claim: Claim) -> None:
     responses=MUTATION_ERRORS,
     dependencies=[IdempotencyKey],
 )
+@inline
 def add_claim_message(
     claim_id: IdParam,
     body: MessageCreate,
@@ -309,6 +311,7 @@ def add_claim_message(
     responses=MUTATION_ERRORS,
     dependencies=[IdempotencyKey],
 )
+@inline
 def escalate_claim(
     claim_id: IdParam,
     scope: ScopeDep,
@@ -337,6 +340,7 @@ def escalate_claim(
 @read_route(
     router,
     "/claims/{claim_id}/letter",
+    on_loop=False,  # a PDF too
     name="get_claim_letter",
     response_class=Response,
     summary="The registered letter (lettre recommandée avec AR) to send, filled in",

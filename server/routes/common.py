@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from server.models import Claim, Contract, Invoice
 from server.problems import Problem, not_found, problem_responses
+from server.routes.deps import inline
 from server.serializers import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor
 
 STAFF_PREFIX = "/customers/{customer_id}"
@@ -43,16 +44,21 @@ async def _staff_customer(
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def read_route(router: APIRouter, path: str, *, name: str, **kwargs: Any) -> Callable[[F], F]:
+def read_route(
+    router: APIRouter, path: str, *, name: str, on_loop: bool = True, **kwargs: Any
+) -> Callable[[F], F]:
     """Register one GET handler twice: for the caller's own customer at `path`, and for
     staff at `/customers/{customer_id}{path}`.
 
     One implementation for both: the handler's `ScopeDep` reads which customer the path
-    names, so a staff read and a customer read can never drift apart.
+    names, so a staff read and a customer read can never drift apart. The handler runs
+    on the event loop (`server.routes.deps.inline`) unless `on_loop` is False (a
+    handler that burns CPU, such as a PDF, goes to the thread pool).
     """
     responses = {**COMMON_ERRORS, **kwargs.pop("responses", {})}
 
-    def register(endpoint: F) -> F:
+    def register(handler: F) -> F:
+        endpoint = inline(handler) if on_loop else handler
         router.add_api_route(
             path,
             endpoint,
@@ -73,7 +79,7 @@ def read_route(router: APIRouter, path: str, *, name: str, **kwargs: Any) -> Cal
             tags=["staff"],
             **kwargs,
         )
-        return endpoint
+        return handler
 
     return register
 

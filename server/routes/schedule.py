@@ -19,7 +19,7 @@ from server.idempotency import IdempotencyKey
 from server.models import Instalment
 from server.problems import not_found, rule_refusal
 from server.routes.common import MUTATION_ERRORS, IdParam, own_contract, read_route
-from server.routes.deps import ClockDep, SessionDep
+from server.routes.deps import ClockDep, SessionDep, inline
 from server.serializers import (
     InstalmentOut,
     RescheduleOptionsOut,
@@ -143,6 +143,7 @@ def get_reschedule_options(
     responses=MUTATION_ERRORS,
     dependencies=[IdempotencyKey],
 )
+@inline
 def reschedule_instalment(
     contract_id: IdParam,
     n: Number,

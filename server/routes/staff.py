@@ -20,16 +20,15 @@ from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
-from starlette.concurrency import run_in_threadpool
 
-from server.auth import BearerDep, ScopeDep, StaffDep, check_staff, get_principal
+from server.auth import BearerDep, ScopeDep, StaffDep, check_staff, principal_from
 from server.faults import injected_fault
 from server.idempotency import IdempotencyKey
 from server.models import Contract, Customer, Instalment, Invoice
 from server.problems import Problem, not_found, problem_responses
 from server.routes.common import COMMON_ERRORS, Cursor, Limit
 from server.routes.contracts import with_details
-from server.routes.deps import Clock, ClockDep, SessionDep
+from server.routes.deps import Clock, ClockDep, SessionDep, inline
 from server.routes.invoices import STATUSES_FOR_FILTER
 from server.serializers import (
     DEFAULT_LIMIT,
@@ -64,6 +63,7 @@ def _like(text: str) -> str:
     summary="Search customers by name, email, customer number or id (staff only)",
     responses=COMMON_ERRORS,
 )
+@inline
 def search_customers(
     _staff: StaffDep,
     session: SessionDep,
@@ -106,6 +106,7 @@ def search_customers(
     summary="One customer (staff only; 404 for a customer token)",
     responses=COMMON_ERRORS,
 )
+@inline
 def get_customer(customer_id: str, scope: ScopeDep, session: SessionDep) -> dict[str, Any]:
     customer = session.get(Customer, scope.customer_id)
     if customer is None:  # pragma: no cover - the scope checked it exists
@@ -214,17 +215,17 @@ def _lookup_schedules(
 async def bulk_lookup(
     request: Request, body: LookupRequest, credentials: BearerDep, clock: ClockDep
 ) -> Response:
-    # One hop through the thread pool for the whole request (session, token check, the
-    # queries, the JSON), instead of one per sync dependency: on this path the hand-offs
-    # cost more than the queries (bench/README.md, "Bulk lookups").
-    return await run_in_threadpool(_answer_lookup, request.app.state, credentials, body, clock)
+    # On the event loop, start to end (session, token check, the queries, the JSON), like
+    # every read (server.routes.deps): no hand-off to the thread pool, whose hops cost
+    # more than the queries on this path (bench/README.md, "Bulk lookups", "Load").
+    return _answer_lookup(request.app.state, credentials, body, clock)
 
 
 def _answer_lookup(
     state: Any, credentials: HTTPAuthorizationCredentials | None, body: LookupRequest, clock: Clock
 ) -> Response:
     with state.session_factory() as session:
-        check_staff(get_principal(credentials, session, clock))
+        check_staff(principal_from(credentials, session, clock))
         ids = list(dict.fromkeys(body.customer_ids))
         failing: frozenset[str] = state.fail_customers
         existing = set(session.scalars(select(Customer.id).where(Customer.id.in_(ids))))

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from server.models import MaintenanceWindow, ServiceSetting
 from server.problems import problem_responses
-from server.routes.deps import ClockDep, SessionDep
+from server.routes.deps import ClockDep, SessionDep, inline
 from server.serializers import StatusOut, utc
 
 router = APIRouter(prefix="/v1", tags=["service"])
@@ -47,6 +47,7 @@ def settings(session: SessionDep) -> dict[str, str]:
     summary="Service status, maintenance windows, terms version, support channels",
     responses=problem_responses(503),
 )
+@inline
 def get_status(session: SessionDep, clock: ClockDep) -> dict[str, Any]:
     now = clock.now()
     values = settings(session)

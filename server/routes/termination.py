@@ -28,7 +28,7 @@ from server.idempotency import IdempotencyKey
 from server.models import Contract, Instalment, Invoice
 from server.problems import Problem, problem_responses
 from server.routes.common import MUTATION_ERRORS, IdParam, own_contract, read_route
-from server.routes.deps import ClockDep, SessionDep
+from server.routes.deps import ClockDep, SessionDep, inline
 from server.serializers import (
     QuoteOut,
     TerminationOut,
@@ -172,6 +172,7 @@ def get_termination_quote(
     responses=MUTATION_ERRORS,
     dependencies=[IdempotencyKey],
 )
+@inline
 def terminate_contract(
     contract_id: IdParam,
     scope: ScopeDep,
@@ -244,6 +245,7 @@ def _refund_cents(session: Session, contract: Contract) -> int:
     responses=MUTATION_ERRORS,
     dependencies=[IdempotencyKey],
 )
+@inline
 def withdraw_from_contract(
     contract_id: IdParam,
     scope: ScopeDep,

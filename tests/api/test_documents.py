@@ -12,7 +12,8 @@ import pytest
 
 from domain.claims import mediator_from
 from server.documents import date_fr
-from tests.api.conftest import assert_problem
+from tests.api.conftest import assert_problem, client, db_session
+from tests.conftest import Sandbox
 
 
 def assert_pdf(data: bytes) -> None:
@@ -130,3 +131,49 @@ def test_core_font_fallback_replaces_what_it_cannot_print(
         assert_pdf(documents._output(doc))
     finally:
         documents._dejavu.cache_clear()
+
+
+def test_an_invoice_pdf_is_rendered_once_and_again_when_its_rows_change(
+    fresh_sandbox: Sandbox, refs: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from server import pdf_cache
+    from server.models import Customer, Invoice
+    from server.routes import invoices as route
+
+    rendered: list[str] = []
+    render = route.invoice_pdf
+
+    def counted(invoice: Any, *args: Any) -> bytes:
+        rendered.append(invoice.id)
+        return render(invoice, *args)
+
+    monkeypatch.setattr(route, "invoice_pdf", counted)  # a spy: it still renders
+    pdf_cache.clear()
+    with client(fresh_sandbox) as api:
+        url = f"/v1/invoices/{refs['first_invoice']}/pdf"
+        first, again = api.get(url), api.get(url)
+        assert first.status_code == again.status_code == 200
+        assert first.content == again.content and len(rendered) == 1
+        for model, key, column, value in (
+            (Customer, refs["customer"], "city", "Besançon"),
+            (Invoice, refs["first_invoice"], "status", "failed"),
+        ):
+            with db_session(fresh_sandbox) as session:
+                setattr(session.get(model, key), column, value)
+                session.commit()
+            changed = api.get(url)
+            assert changed.status_code == 200
+            assert_pdf(changed.content)
+        assert len(rendered) == 3  # each change drew it anew: never a stale PDF
+
+
+def test_the_pdf_cache_is_bounded() -> None:
+    from server import pdf_cache
+
+    pdf_cache.clear()
+    for n in range(pdf_cache.MAX_ENTRIES + 10):
+        pdf_cache.cached(str(n).encode(), lambda n=n: f"pdf {n}".encode())
+    assert pdf_cache.cached(b"0", lambda: b"again") == b"again"  # the oldest went out
+    last = str(pdf_cache.MAX_ENTRIES + 9).encode()
+    assert pdf_cache.cached(last, lambda: b"again") == f"pdf {pdf_cache.MAX_ENTRIES + 9}".encode()
+    pdf_cache.clear()

@@ -21,10 +21,13 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from commands.bulk.ids import (
     IdSource,
     RawId,
+    SeenIds,
     check_id,
     chunks,
     ids_from_lines,
@@ -61,6 +64,36 @@ def test_unique_ids_are_checked_once() -> None:
     assert [r.value for r in got] == ["C1", "C2", "bad id", "x" * 65]
     assert [r.problem is None for r in got] == [True, True, False, False]
     assert check_id("C0000001") is None and check_id("ab/cd") is not None
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.integers(0, 9_999_999).map(lambda n: f"C{n:07d}"),
+            st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,10}", fullmatch=True),
+        ),
+        max_size=60,
+    )
+)
+def test_unique_ids_drop_exactly_the_repeats(values: list[str]) -> None:
+    # The bitmap for "C" + 7 digits and the set for the rest agree with plain dedup.
+    assert [r.value for r in unique_ids(values)] == list(dict.fromkeys(values))
+
+
+def test_a_million_numbered_ids_are_remembered_in_a_bitmap() -> None:
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        seen = SeenIds()
+        fresh = sum(seen.add(f"C{n:07d}") for n in range(0, 2_000_000, 2))
+        again = sum(seen.add(f"C{n:07d}") for n in range(0, 2_000, 2))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert (fresh, again) == (1_000_000, 0)
+    assert seen.add("C0000001") and not seen.add("C0000001")  # odd ones were never met
+    assert peak < 4 * 1024 * 1024  # a set of a million strings takes about 100 MiB
 
 
 def test_id_source_reads_lazily_from_stdin_and_files(tmp_path: Path) -> None:

@@ -116,3 +116,44 @@ def test_an_unknown_log_level_is_a_usage_error(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 2
     assert "--log-level" in result.stderr and "loud" in result.stderr
+
+
+def _listeners(port: int) -> int:
+    """Listening TCP sockets on `port` (IPv4), from /proc/net/tcp."""
+    count = 0
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        if state == "0A" and int(local.split(":")[1], 16) == port:
+            count += 1
+    return count
+
+
+def _children(pid: int) -> list[int]:
+    """The worker processes of `pid` (not multiprocessing's resource tracker)."""
+    found = [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    return [c for c in found if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SO_REUSEPORT spreading")
+def test_workers_listen_each_and_a_dead_one_is_replaced(tmp_path: Path) -> None:
+    process, url = _serve(tmp_path, "--no-demo", "--workers", "2")
+    port = int(url.rsplit(":", 1)[1])
+    try:
+        # A socket each, so the kernel spreads connections over them (server/workers.py).
+        assert _listeners(port) == 2
+        workers = _children(process.pid)
+        assert len(workers) == 2
+        os.kill(workers[0], signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while True:
+            now = _children(process.pid)
+            if len(now) == 2 and workers[0] not in now and _listeners(port) == 2:
+                break
+            assert time.monotonic() < deadline, f"not replaced: {now}"
+            time.sleep(0.2)
+        for _ in range(10):  # whichever worker a connection lands on answers
+            assert _get(f"{url}/readyz")[0] == 200
+    finally:
+        _code, out, err = _stop(process)
+    assert f"worker {workers[0]} ended" in out
+    assert not any(Path(f"/proc/{pid}").exists() for pid in (*workers, *now))
