@@ -236,8 +236,12 @@ def _run(args: list[str], env: Env) -> int:
     import typer
     import typer.main
 
+    from cli import typer_i18n
     from cli.errors import MoncompteError, handle
 
+    # The language first: the help of the tree built below, Typer's own messages and any
+    # text a command module translates when imported are all in it.
+    _activate_messages(env)
     completing = bool(os.environ.get(COMPLETE_VAR))
     if completing:
         app = build_app(_available())
@@ -251,8 +255,8 @@ def _run(args: list[str], env: Env) -> int:
             app = build_app([first], documented=False)
         else:  # the root help (`-h`, `--help COMMAND`), or an unknown command
             app = build_app(stubs=True)
-    _activate_messages(env)
     command = typer.main.get_command(app)
+    typer_i18n.localize(command)
     with contextlib.redirect_stdout(env.stdout), contextlib.redirect_stderr(env.stderr):
         try:
             result = command.main(
@@ -326,7 +330,9 @@ def _is_click_error(exc: Exception) -> bool:
 
 
 def _usage(exc: Exception, env: Env) -> int:
-    message = str(exc.format_message()).strip()  # type: ignore[attr-defined]
+    from cli.typer_i18n import error_message
+
+    message = error_message(exc)
     code = int(exc.exit_code)  # type: ignore[attr-defined]
     ctx = getattr(exc, "ctx", None)
     if type(exc).__name__ == "NoArgsIsHelpError":  # a group run without its subcommand
@@ -334,11 +340,19 @@ def _usage(exc: Exception, env: Env) -> int:
         env.stderr.flush()
         return code
     if message:
-        env.stderr.write(f"error: {message[:1].lower()}{message[1:]}\n")
+        from cli.errors import error_line, hint_line
+
+        env.stderr.write(error_line(message[:1].lower() + message[1:]) + "\n")
         path = getattr(ctx, "command_path", PROG) if ctx is not None else PROG
-        env.stderr.write(f"hint: see '{path} --help'\n")
+        env.stderr.write(hint_line(_see_help(path)) + "\n")
         env.stderr.flush()
     return code
+
+
+def _see_help(path: str) -> str:
+    from cli.i18n import _
+
+    return _("see '{command} --help'").format(command=path)
 
 
 def run() -> None:

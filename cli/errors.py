@@ -194,27 +194,46 @@ def _str_or_none(value: object) -> str | None:
 # --- the one place that prints errors ------------------------------------------------------
 
 
+def error_line(message: str) -> str:
+    """`error: MESSAGE`, in the user's language (French: `erreur : MESSAGE`)."""
+    from cli.i18n import _
+
+    return _("error: {message}").format(message=message)
+
+
+def hint_line(hint: str) -> str:
+    """`hint: HINT`, in the user's language."""
+    from cli.i18n import _
+
+    return _("hint: {hint}").format(hint=hint)
+
+
 def handle(exc: BaseException, env: Reporting) -> int:
     """Print `error: ...` (and `hint: ...`) on stderr and return the exit code."""
+    from cli.i18n import _
+
     err = env.stderr
     if isinstance(exc, KeyboardInterrupt):
-        _line(err, "interrupted")
+        _line(err, _("interrupted"))
         return Interrupted.exit_code
     if isinstance(exc, OutputClosed):
         _silence_stdout()
         return OutputClosed.exit_code
     if isinstance(exc, MoncompteError):
-        _line(err, "error: " + scrub(exc.message))
+        _line(err, error_line(scrub(exc.message)))
         if exc.hint:
-            _line(err, "hint: " + scrub(exc.hint))
+            _line(err, hint_line(scrub(exc.hint)))
         if env.verbose and exc.__cause__ is not None:
             _line(err, scrub("".join(traceback.format_exception(exc.__cause__))).rstrip())
         return exc.exit_code
     text = scrub("".join(traceback.format_exception(exc)))
     log_path = write_debug_log(text, env.environ)
-    _line(err, f"error: unexpected {type(exc).__name__}: {scrub(str(exc)) or 'no details'}")
+    unexpected = _("unexpected {kind}: {details}").format(
+        kind=type(exc).__name__, details=scrub(str(exc)) or _("no details")
+    )
+    _line(err, error_line(unexpected))
     if log_path is not None:
-        _line(err, f"hint: details were written to {log_path}")
+        _line(err, hint_line(_("details were written to {path}").format(path=log_path)))
     if env.verbose:
         _line(err, text.rstrip())
     return 1

@@ -127,7 +127,9 @@ class Renderer:
 
     def warn(self, message: str) -> None:
         """Something the user must know even with -q."""
-        self._err(f"warning: {message}")
+        from cli.i18n import _
+
+        self._err(_("warning: {message}").format(message=message))
 
     def _err(self, message: str) -> None:
         self.stderr.write(message + "\n")

@@ -4,7 +4,10 @@
     python scripts/i18n.py extract update compile   # after adding or changing messages
     python scripts/i18n.py check                    # what CI and tests/unit/test_i18n.py run
 
-extract  `_()` and `ngettext()` calls in cli/ and commands/ -> cli/locale/moncompte.pot
+extract  `_()` and `ngettext()` calls in cli/ and commands/, the help texts and metavars
+         of the app (docstrings, `help=`, COMMANDS' one-line helps: read from the command
+         tree, as --help shows them) and Typer's own gettext messages (extracted from the
+         installed package) -> cli/locale/moncompte.pot
 update   merge the .pot into cli/locale/fr/LC_MESSAGES/moncompte.po, keeping translations
          (a changed message comes back fuzzy, with its old translation as a starting point)
 compile  the .po -> moncompte.mo beside it (what cli/i18n.py loads at run time)
@@ -34,12 +37,19 @@ from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # the help texts are read from the app itself
+    sys.path.insert(0, str(ROOT))
 SOURCE_DIRS = ("cli", "commands")
+# Third-party packages whose own gettext messages the user reads ("Options", "[default:
+# …]", "No such command"), shown in French through cli.i18n.translate_libraries. An
+# upgrade that adds or changes one makes `check` fail until it is translated. (Typer's
+# copy of Click has no gettext: its texts are cli/typer_i18n.py's TEMPLATES.)
+LIBRARIES = ("typer",)
 DOMAIN = "moncompte"
 LOCALE_DIR = ROOT / "cli" / "locale"
 POT = LOCALE_DIR / f"{DOMAIN}.pot"
 LANGUAGES = ("fr",)
-KEYWORDS: dict[str, tuple[int, ...] | None] = {"_": None, "ngettext": (1, 2)}
+KEYWORDS: dict[str, tuple[int, ...] | None] = {"_": None, "ngettext": (1, 2), "N_": None}
 COMMENT_TAGS = ("Translators:",)
 FIX = (
     "run `python scripts/i18n.py extract update compile`, translate what is missing or "
@@ -69,16 +79,56 @@ def source_files() -> list[Path]:
     return sorted(p for d in SOURCE_DIRS for p in (ROOT / d).rglob("*.py"))
 
 
+def library_files() -> Iterator[tuple[str, Path]]:
+    """(name as `typer/core.py`, path) of every module of LIBRARIES, as installed."""
+    import importlib.util
+
+    for library in LIBRARIES:
+        spec = importlib.util.find_spec(library)
+        if spec is None or spec.origin is None:
+            continue
+        base = Path(spec.origin).parent
+        for path in sorted(base.rglob("*.py")):
+            yield f"{library}/{path.relative_to(base).as_posix()}", path
+
+
 def extract_catalog() -> Catalog:
     """Every message of the sources, as a template (no translations)."""
     catalog = new_catalog(None)
-    for path in source_files():
-        name = path.relative_to(ROOT).as_posix()
+    files = [(path.relative_to(ROOT).as_posix(), path) for path in source_files()]
+    for name, path in [*files, *library_files()]:
         for lineno, message, comments, context in extract_from_file(
             "python", path, keywords=KEYWORDS, comment_tags=COMMENT_TAGS, strip_comment_tags=True
         ):
             catalog.add(message, None, [(name, lineno)], auto_comments=comments, context=context)
+    for name, text, context in help_texts():
+        catalog.add(text, None, [(name, None)], context=context)
     return catalog
+
+
+def help_texts() -> Iterator[tuple[str, str, str | None]]:
+    """(file, text, context) for every help text and metavar of the app, from each command
+    tree cli/app.py builds (the whole app, the root help's placeholders, a single command's
+    run); the file is the module of the command the text belongs to."""
+    import typer.main
+
+    from cli import i18n
+    from cli.app import COMMANDS, build_app
+
+    i18n.activate("en")
+    apps = (build_app(), build_app(stubs=True), build_app([COMMANDS[0].name], documented=False))
+    for app in apps:
+        for command, _owner, _attr, text, context in i18n.help_texts(typer.main.get_command(app)):
+            yield module_file(getattr(command, "callback", None)), text, context
+
+
+def module_file(callback: object) -> str:
+    """The file of the module that defines `callback`, or cli/app.py (Typer's own flags)."""
+    module = sys.modules.get(getattr(callback, "__module__", "") or "")
+    path = Path(getattr(module, "__file__", "") or "")
+    if path.is_absolute() and path.is_relative_to(ROOT):
+        return path.relative_to(ROOT).as_posix()
+    return "cli/app.py"
 
 
 def unextractable(extracted: Catalog | None = None) -> list[str]:
