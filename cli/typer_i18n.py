@@ -143,9 +143,21 @@ def _localized_context(base: type) -> type:
     return _contexts[base]
 
 
+# French puts a space before : ; ? ! and a line must not start with one of them: while
+# Click wraps, that space is a no-break space (textwrap breaks only at ASCII whitespace),
+# and a plain one again in what is printed.
+_BEFORE_PUNCTUATION = re.compile(r" (?=[:;?!](?:\s|$))")
+_NBSP = "\u00a0"
+
+
+def _glue(text: str) -> str:
+    return _BEFORE_PUNCTUATION.sub(_NBSP, text)
+
+
 def _localized_formatter(base: type) -> type:
     class LocalizedFormatter(base):  # type: ignore[misc]
-        """Click's help formatter, its own words translated."""
+        """Click's help formatter, its own words translated, French punctuation kept on the
+        line of the word before it."""
 
         def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
             if prefix is None:
@@ -157,7 +169,13 @@ def _localized_formatter(base: type) -> type:
             self.write(f"{'':>{self.current_indent}}{line}\n")
 
         def write_dl(self, rows: Any, *args: Any, **kwargs: Any) -> None:
-            rows = [(term, translate_text(text)) for term, text in rows]
+            rows = [(term, _glue(translate_text(text))) for term, text in rows]
             super().write_dl(rows, *args, **kwargs)
+
+        def write_text(self, text: str) -> None:
+            super().write_text(_glue(text))
+
+        def getvalue(self) -> str:
+            return str(super().getvalue()).replace(_NBSP, " ")
 
     return LocalizedFormatter
