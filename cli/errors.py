@@ -155,6 +155,8 @@ def from_problem(status: int, body: Any, *, method: str, url: str, host: str) ->
     500 is mapped to exit 6 ("server error"), like the other 5xx: from the user's side it is
     the service failing, not this tool, and a retry later is the useful advice.
     """
+    from cli.i18n import _
+
     problem: Mapping[str, Any] = body if isinstance(body, Mapping) else {}
     code = _str_or_none(problem.get("code"))
     rule = _str_or_none(problem.get("rule"))
@@ -163,28 +165,50 @@ def from_problem(status: int, body: Any, *, method: str, url: str, host: str) ->
     what = f"{method} {url}"
     if status == 401:
         return AuthError(
-            f"not authenticated: {detail or 'the credentials were refused'}",
-            hint="run 'moncompte login' (or check MONCOMPTE_TOKEN / --token-file)",
+            _("not authenticated: {detail}").format(
+                detail=detail or _("the credentials were refused")
+            ),
+            hint=_("run 'moncompte login' (or check MONCOMPTE_TOKEN / --token-file)"),
             **kw,
         )
     if status in (403, 404):
-        return NotFoundError(f"not found: {detail or what}", **kw)
+        return NotFoundError(_("not found: {detail}").format(detail=detail or what), **kw)
     if status == 409:
         named = f" ({rule})" if rule else (f" ({code})" if code else "")
-        return RuleError(f"refused by rule{named}: {detail or 'conflict'}", **kw)
+        return RuleError(
+            _("refused by rule{named}: {detail}").format(
+                named=named, detail=detail or _("conflict")
+            ),
+            **kw,
+        )
     if status in (400, 405, 413, 415, 422):  # 405: a method or path the API does not have
-        return UsageError(f"invalid request: {detail or what}", **kw)
+        return UsageError(_("invalid request: {detail}").format(detail=detail or what), **kw)
     if status == 429:
-        return NetworkError(f"rate limited by {host}: {detail or 'too many requests'}", **kw)
+        return NetworkError(
+            _("rate limited by {host}: {detail}").format(
+                host=host, detail=detail or _("too many requests")
+            ),
+            **kw,
+        )
     if status == 503:
         return NetworkError(
-            f"service unavailable at {host}: {detail or 'maintenance or overload'}",
-            hint="try again later ('moncompte api GET /v1/status' shows maintenance windows)",
+            _("service unavailable at {host}: {detail}").format(
+                host=host, detail=detail or _("maintenance or overload")
+            ),
+            hint=_("try again later ('moncompte api GET /v1/status' shows maintenance windows)"),
             **kw,
         )
     if status >= 500:
-        return NetworkError(f"server error ({status}) at {host}: {detail or what}", **kw)
-    return MoncompteError(f"unexpected answer {status} to {what}: {detail or ''}".rstrip(), **kw)
+        return NetworkError(
+            _("server error ({status}) at {host}: {detail}").format(
+                status=status, host=host, detail=detail or what
+            ),
+            **kw,
+        )
+    message = _("unexpected answer {status} to {what}: {detail}").format(
+        status=status, what=what, detail=detail or ""
+    )
+    return MoncompteError(message.rstrip(), **kw)
 
 
 def _str_or_none(value: object) -> str | None:

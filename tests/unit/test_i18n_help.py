@@ -268,3 +268,20 @@ def test_help_texts_are_extracted_from_the_app() -> None:
     assert pot.get(COMMANDS[0].help) is not None
     assert pot.get("FILE", context=i18n.METAVAR) is not None
     assert pot.get("default: {default}") is not None  # Typer's own, from typer/core.py
+
+
+def test_api_problems_are_worded_in_french() -> None:
+    """The CLI's own wording around a server answer (the server's detail stays as sent)."""
+    from cli.errors import from_problem
+
+    i18n.activate("fr")
+    try:
+        refused = from_problem(401, {}, method="GET", url="/v1/me", host="h")
+        busy = from_problem(503, {"detail": "maintenance"}, method="GET", url="/", host="h")
+    finally:
+        i18n.activate("en")
+    assert refused.message == "non authentifié : les identifiants ont été refusés"
+    assert refused.hint is not None and refused.hint.startswith("lancez 'moncompte login'")
+    assert busy.message == "service indisponible sur h : maintenance"
+    english = from_problem(401, {}, method="GET", url="/v1/me", host="h")
+    assert english.message == "not authenticated: the credentials were refused"
