@@ -64,7 +64,13 @@ def main() -> int:
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--concurrency", type=int, help="the CLI's --concurrency (default 8)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--reuse", metavar="DATABASE",
+        help="a database a run before seeded (its name): no seeding, and it is kept",
+    )  # fmt: skip
+    parser.add_argument("--keep", action="store_true", help="keep the database it seeds")
     args = parser.parse_args()
     exe = shutil.which("moncompte", path=str(Path(sys.executable).parent))
     if exe is None:
@@ -78,17 +84,33 @@ def main() -> int:
     from server.db import make_engine
     from server.seed import seed_all
 
-    report: dict[str, object] = {"customers": args.customers, "workers": args.workers}
+    report: dict[str, object] = {
+        "customers": args.customers,
+        "workers": args.workers,
+        "concurrency": args.concurrency or 8,
+    }
     with tempfile.TemporaryDirectory(prefix="moncompte-bulk-pg-") as tmp:
         scratch = Path(tmp)
-        url, drop = _database(args.database_url, scratch)
+        if args.reuse:
+            from sqlalchemy.engine import make_url
+
+            from server.db import normalize_database_url
+
+            admin = make_url(normalize_database_url(args.database_url))
+            url, drop = admin.set(database=args.reuse).render_as_string(False), None
+        else:
+            url, drop = _database(args.database_url, scratch)
+            if args.keep:
+                print(f"keeping the database {url.rsplit('/', 1)[1]}", flush=True)
+                drop = None
         try:
-            started = time.perf_counter()
-            engine = make_engine(url)
-            seed_all(engine, TODAY, customers=args.customers)
-            engine.dispose()
-            report["seed_s"] = round(time.perf_counter() - started, 1)
-            print(f"seeded {args.customers:,} customers in {report['seed_s']} s", flush=True)
+            if not args.reuse:
+                started = time.perf_counter()
+                engine = make_engine(url)
+                seed_all(engine, TODAY, customers=args.customers)
+                engine.dispose()
+                report["seed_s"] = round(time.perf_counter() - started, 1)
+                print(f"seeded {args.customers:,} customers in {report['seed_s']} s", flush=True)
 
             plain = create_engine(url)
             ids = scratch / "ids.txt"
@@ -122,7 +144,8 @@ def main() -> int:
                     client = subprocess.run(
                         ["/usr/bin/time", "-f", "%M %U %S", "-o", str(timing), exe,
                          "invoices", "list", "--status", "unpaid",
-                         "--customers-file", str(ids), "-o", "ndjson"],
+                         "--customers-file", str(ids), "-o", "ndjson",
+                         *(["--concurrency", str(args.concurrency)] if args.concurrency else [])],
                         stdout=out, stderr=subprocess.PIPE, env=env, check=False,
                     )  # fmt: skip
                 wall = time.perf_counter() - began
@@ -136,7 +159,10 @@ def main() -> int:
                 written = sum(1 for _ in lines)
         finally:
             if drop is not None:
-                drop()
+                try:
+                    drop()
+                except Exception as exc:  # never hide the run's own error behind this one
+                    print(f"could not drop {url.rsplit('/', 1)[1]}: {exc}", file=sys.stderr)
     rss_mib = int(kib) / 1024
     report.update(
         exit_code=code,
