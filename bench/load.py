@@ -36,30 +36,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.conftest import _fresh_postgres_database  # noqa: E402
+from tests.reliability.mix import CLAIM as MIX_CLAIM  # noqa: E402
+from tests.reliability.mix import MIX  # noqa: E402
+
 TODAY = date(2026, 11, 24)
 EXTRA_CUSTOMERS = 200
 
-# (weight, who, method, path), as in tests/reliability/test_load.py
-MIX: list[tuple[int, str, str, str]] = [
-    (10, "demo", "GET", "/v1/contracts"),
-    (10, "demo", "GET", "/v1/invoices"),
-    (8, "demo", "GET", "/v1/invoices/INV-000000004"),
-    (8, "demo", "GET", "/v1/contracts/CT-0000002"),
-    (6, "demo", "GET", "/v1/contracts/CT-0000003/schedule"),
-    (6, "demo", "GET", "/v1/contracts/CT-0000001/termination-quote"),
-    (6, "demo", "GET", "/v1/claims"),
-    (5, "demo", "GET", "/v1/payment-method"),
-    (5, "demo", "GET", "/v1/me"),
-    (5, "clean", "GET", "/v1/invoices"),
-    (5, "clean", "GET", "/v1/contracts/CT-0000006/schedule"),
-    (5, "staff", "GET", "/v1/customers?limit=50"),
-    (5, "staff", "GET", "/v1/customers/C0000002/contracts"),
-    (3, "staff", "POST", "/v1/lookup"),
-    (3, "anyone", "GET", "/v1/status"),
-    (2, "demo", "GET", "/v1/invoices/INV-000000001/pdf"),
-    (5, "clean", "POST", "/v1/claims"),
-]
-CLAIM = '{"category":"billing","subject":"Charge","message":"Un débit en trop"}'
+CLAIM = json.dumps(MIX_CLAIM, ensure_ascii=False, separators=(",", ":"))
 
 # Lua for wrk: a weighted pick per request; `response` counts what was not 2xx.
 LUA = r"""
@@ -122,34 +106,10 @@ def _free_port() -> int:
 
 
 def _database(url: str | None, scratch: Path) -> tuple[str, Any]:
+    """SQLite in `scratch`, or a new database on the PostgreSQL server of `url`."""
     if url is None:
         return f"sqlite:///{scratch / 'load.db'}", None
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.pool import NullPool
-
-    from server.db import normalize_database_url
-
-    admin = make_url(normalize_database_url(url))
-    name = f"mc_bench_{uuid.uuid4().hex[:10]}"
-    engine = create_engine(admin, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    with engine.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        # WITH (FORCE) may not end an autovacuum worker's session (not this role's):
-        # then wait for it to finish and try again.
-        for attempt in range(30):
-            try:
-                with engine.connect() as connection:
-                    connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                return
-            except Exception:
-                if attempt == 29:
-                    raise
-                time.sleep(1)
-
-    return admin.set(database=name).render_as_string(hide_password=False), drop
+    return _fresh_postgres_database(url)
 
 
 def _lua(tokens: dict[str, str]) -> str:

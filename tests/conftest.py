@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -64,9 +65,18 @@ def _fresh_postgres_database(admin_url: str) -> tuple[str, Any]:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
 
     def drop() -> None:
+        # WITH (FORCE) cannot end an autovacuum worker's session (not this role's): a
+        # large database may have one for a while after a load, so wait and try again.
         try:
-            with engine.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            for attempt in range(60):
+                try:
+                    with engine.connect() as connection:
+                        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                    return
+                except Exception:
+                    if attempt == 59:
+                        raise
+                    time.sleep(1)
         finally:
             engine.dispose()
 

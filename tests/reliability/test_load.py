@@ -30,32 +30,11 @@ import httpx
 import pytest
 
 from tests.conftest import TODAY
+from tests.reliability.mix import CLAIM, MIX
 
 CLIENTS = int(os.environ.get("MONCOMPTE_LOAD_CLIENTS", "32"))
 SECONDS = float(os.environ.get("MONCOMPTE_LOAD_SECONDS", "10"))
 EXTRA_CUSTOMERS = 200
-
-# (weight, who, method, path): who is "demo", "clean" or "staff".
-MIX: list[tuple[int, str, str, str]] = [
-    (10, "demo", "GET", "/v1/contracts"),
-    (10, "demo", "GET", "/v1/invoices"),
-    (8, "demo", "GET", "/v1/invoices/INV-000000004"),
-    (8, "demo", "GET", "/v1/contracts/CT-0000002"),
-    (6, "demo", "GET", "/v1/contracts/CT-0000003/schedule"),
-    (6, "demo", "GET", "/v1/contracts/CT-0000001/termination-quote"),
-    (6, "demo", "GET", "/v1/claims"),
-    (5, "demo", "GET", "/v1/payment-method"),
-    (5, "demo", "GET", "/v1/me"),
-    (5, "clean", "GET", "/v1/invoices"),
-    (5, "clean", "GET", "/v1/contracts/CT-0000006/schedule"),
-    (5, "staff", "GET", "/v1/customers?limit=50"),
-    (5, "staff", "GET", "/v1/customers/C0000002/contracts"),
-    (3, "staff", "POST", "/v1/lookup"),
-    (3, "anyone", "GET", "/v1/status"),
-    (2, "demo", "GET", "/v1/invoices/INV-000000001/pdf"),
-    (5, "clean", "POST", "/v1/claims"),
-]
-CLAIM = {"category": "billing", "subject": "Charge", "message": "Un débit en trop"}
 
 
 def _free_port() -> int:
