@@ -21,42 +21,20 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from load import TODAY, _database, _free_port  # noqa: E402  (the same helpers)
+from load import TODAY, _database, serve, stop  # noqa: E402  (the same helpers)
 
 TARGET_SECONDS = 60.0
 TARGET_MIB = 100.0
-
-
-def _serve(url: str, workers: int, log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "server", "serve", "--port", str(port), "--database-url", url,
-         "--today", TODAY.isoformat(), "--workers", str(workers)],
-        cwd=ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT,
-        env=dict(os.environ, PYTHONPATH=str(ROOT)),
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/readyz", timeout=2):
-                return process, base
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"the server did not start: {log}") from None
-            time.sleep(0.3)
 
 
 def main() -> int:
@@ -125,7 +103,7 @@ def main() -> int:
             plain.dispose()
             token = embedded.mint_token(url, "agent")
 
-            server, base = _serve(url, args.workers, scratch / "server.log")
+            server, base = serve(url, args.workers, scratch / "server.log")
             try:
                 env = {
                     **{k: v for k, v in os.environ.items() if not k.startswith("MONCOMPTE_")},
@@ -153,8 +131,7 @@ def main() -> int:
                 code = client.returncode
                 kib, user, system = timing.read_text().split()[-3:]
             finally:
-                server.send_signal(signal.SIGTERM)
-                server.wait(30)
+                stop(server)
             with rows.open() as lines:
                 written = sum(1 for _ in lines)
         finally:

@@ -124,6 +124,41 @@ def _lua(tokens: dict[str, str]) -> str:
     }
 
 
+def serve(
+    url: str, workers: int, log: Path, *, ready_within: float = 120
+) -> tuple[subprocess.Popen[bytes], str]:
+    """`python -m server serve --workers N` on `url`, once /readyz answers; its URL."""
+    port = _free_port()
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "server", "serve", "--port", str(port), "--database-url",
+             url, "--today", TODAY.isoformat(), "--workers", str(workers)],
+            cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT,
+            env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + ready_within
+    while True:
+        try:
+            with urllib.request.urlopen(base + "/readyz", timeout=2):
+                return process, base
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                stop(process)
+                raise SystemExit(f"the server did not start: {log}") from None
+            time.sleep(0.2)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL after 30 s."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def run_one(
     url: str, workers: int, seconds: float, connections: int, scratch: Path
 ) -> dict[str, Any]:
@@ -134,26 +169,8 @@ def run_one(
     tokens = {who: embedded.mint_token(url, user) for who, user in logins}
     script = scratch / "mix.lua"
     script.write_text(_lua(tokens), encoding="utf-8")
-    port = _free_port()
-    log = (scratch / f"server-{workers}.log").open("wb")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "server", "serve", "--port", str(port), "--database-url", url,
-         "--today", TODAY.isoformat(), "--workers", str(workers)],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-        env=dict(os.environ, PYTHONPATH=str(ROOT)),
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
+    server, base = serve(url, workers, scratch / f"server-{workers}.log", ready_within=60)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/readyz", timeout=2):
-                    break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    log_file = f"{scratch}/server-{workers}.log"
-                    raise SystemExit(f"the server did not start: {log_file}") from None
-                time.sleep(0.2)
         # Warm every worker (first-request work: imports, caches, pool connections).
         subprocess.run(
             ["wrk", "-t2", f"-c{connections}", "-d2s", "-s", str(script), base],
@@ -165,12 +182,7 @@ def run_one(
             capture_output=True, text=True, check=True, timeout=seconds + 60,
         )  # fmt: skip
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
+        stop(server)
     found = re.search(r"^BENCH (.*)$", result.stdout, re.MULTILINE)
     if not found:
         raise SystemExit(f"wrk said: {result.stdout}{result.stderr}")
