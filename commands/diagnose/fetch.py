@@ -35,6 +35,9 @@ def _make_client(run: Run) -> ApiClient:
     if run.target_url is None:
         raise Unavailable("usage", run.target_error or "no API URL")
     env = run.env
+    # The background sandbox answers only requests bearing its secret, and is private to
+    # this machine (no proxy): the same headers and trust_env as env.api() uses.
+    headers = run.target.headers
     # Our own client rather than env.api(): a timeout within the checks' deadline and no
     # retry, so an unreachable API is reported with its reason and instability not hidden.
     run.client = ApiClient(
@@ -44,6 +47,8 @@ def _make_client(run: Run) -> ApiClient:
         timeout=_http_timeout(run),
         log=env.debug if env.verbose else None,
         max_retries=0,
+        headers=headers or None,
+        trust_env=not headers,
     )
     return run.client
 

@@ -442,3 +442,17 @@ def test_sandbox_start_takes_an_idle_timeout(
     state = _state(tmp_path)
     assert state.idle_timeout == 1
     assert _wait_dead(state.pid, seconds=20)
+
+
+def test_diagnose_reads_the_account_on_the_background_sandbox(
+    run_cli: Any, default_path: dict[str, Any], tmp_path: Path
+) -> None:
+    """diagnose builds its own HTTP client (no retry, the checks' deadline): it must carry
+    the sandbox's secret too, or every account check is refused with a 403."""
+    result = run_cli("diagnose", "-o", "json", env_vars=default_path)
+    rows = {row["id"]: row for row in result.json["checks"]}
+    account = {k: v for k, v in rows.items() if k.startswith("account.")}
+    assert account, rows.keys()
+    assert not [(k, v["finding"]) for k, v in account.items() if "not checked" in v["finding"]]
+    assert "CT-0000001" in rows["account.commitment"]["finding"]
+    assert _state(tmp_path).url.startswith("http://127.0.0.1:")  # it was the background one
