@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 from domain.calendar import add_months, invoice_date
 from domain.commitment import equipment_return_deadline, return_reference
+from server.documents import _MOIS
 from server.models import (
     Claim,
     ClaimMessage,
@@ -292,11 +293,18 @@ def _demo_terminated(
     return contract, invoices
 
 
+def _de(word: str) -> str:
+    """French elision: "d'août", "de mars"."""
+    return f"d'{word}" if word[0] in "aeiouyéèh" else f"de {word}"
+
+
 def _demo_claims(d: _DemoDates, customer_id: str) -> list[Claim]:
     old = d.today - timedelta(days=95)
     recent = d.today - timedelta(days=8)
     answered = d.today - timedelta(days=6)
-    mismatch_month = _month_name(*d.month(6))
+    # Claire writes in French: "la facture d'août 2026", not "de August 2026".
+    year, month = d.month(6)
+    mismatch_month = f"{_MOIS[month - 1]} {year}"
     return [
         Claim(
             id=DEMO_REFS["old_claim"],
@@ -311,7 +319,7 @@ def _demo_claims(d: _DemoDates, customer_id: str) -> list[Claim]:
                     author="customer",
                     sent_at=_at(old, 9, 12),
                     body=(
-                        f"Bonjour, le prélèvement de la facture de {mismatch_month} "
+                        f"Bonjour, le prélèvement de la facture {_de(mismatch_month)} "
                         f"({DEMO_REFS['debit_mismatch_invoice']}) est de 34,99 € alors que "
                         "mon abonnement est de 29,99 €. Merci de me rembourser la différence "
                         "de 5,00 €. Cordialement, Claire Dubois"
