@@ -377,6 +377,7 @@ class Env:
                 headers=sandbox.headers if sandbox else None,
                 trust_env=not (sandbox and sandbox.private),
                 lost=sandbox.lost if sandbox else None,
+                language=self.locale,
             )
         return self._api
 

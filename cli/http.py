@@ -47,6 +47,7 @@ from cli.urls import check_base_url, env_proxy, is_loopback
 __all__ = [
     "USER_AGENT",
     "ApiClient",
+    "accept_language",
     "Params",
     "check_base_url",
     "is_loopback",
@@ -55,6 +56,12 @@ __all__ = [
 
 Params = Mapping[str, str | int | float | bool | None]
 Log = Callable[[str], None]
+
+
+def accept_language(language: str) -> str:
+    """The Accept-Language header for the CLI's language: French first with English as the
+    fallback a server without French may still honour, or English alone."""
+    return "fr-FR, fr;q=0.9, en;q=0.5" if language == "fr" else "en"
 
 
 class ApiClient:
@@ -78,8 +85,11 @@ class ApiClient:
         headers: Mapping[str, str] | None = None,
         trust_env: bool = True,
         lost: Callable[[NetworkError], NetworkError] | None = None,
+        language: str = "en",
     ) -> None:
         """`headers` go with every request (the background sandbox's secret);
+        `language` ("fr" or "en") is sent as Accept-Language, so that the server words its
+        problem details in the user's language;
         `trust_env=False` ignores proxies and CA settings of the environment (a private
         loopback server); `lost` rewrites a network error (the sandbox that went away)."""
         self.base_url = check_base_url(base_url)
@@ -108,7 +118,12 @@ class ApiClient:
         self._http = httpx.Client(
             base_url=self.base_url,
             timeout=httpx.Timeout(timeout),
-            headers={"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})},
+            headers={
+                "User-Agent": USER_AGENT,
+                "Accept": "application/json",
+                "Accept-Language": accept_language(language),
+                **(headers or {}),
+            },
             trust_env=trust_env,
             follow_redirects=False,  # a redirect could carry the token elsewhere
             transport=transport,

@@ -49,6 +49,7 @@ def _make_client(run: Run) -> ApiClient:
         max_retries=0,
         headers=headers or None,
         trust_env=not headers,
+        language=env.locale,
     )
     return run.client
 
