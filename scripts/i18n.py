@@ -4,8 +4,8 @@
     python scripts/i18n.py extract update compile   # after adding or changing messages
     python scripts/i18n.py check                    # what CI and tests/unit/test_i18n.py run
 
-extract  `_()` and `ngettext()` calls in cli/ and commands/, the help texts and metavars
-         of the app (docstrings, `help=`, COMMANDS' one-line helps: read from the command
+extract  `_()`, `N_()` and `ngettext()` calls in cli/, commands/ and domain/, the help
+         texts and metavars of the app (docstrings, `help=`, COMMANDS' one-line helps: read from the command
          tree, as --help shows them) and Typer's own gettext messages (extracted from the
          installed package) -> cli/locale/moncompte.pot
 update   merge the .pot into cli/locale/fr/LC_MESSAGES/moncompte.po, keeping translations
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import io
 import re
 import string
@@ -39,7 +40,7 @@ from babel.messages.pofile import read_po, write_po
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # the help texts are read from the app itself
     sys.path.insert(0, str(ROOT))
-SOURCE_DIRS = ("cli", "commands")
+SOURCE_DIRS = ("cli", "commands", "domain")
 # Third-party packages whose own gettext messages the user reads ("Options", "[default:
 # …]", "No such command"), shown in French through cli.i18n.translate_libraries. An
 # upgrade that adds or changes one makes `check` fail until it is translated. (Typer's
@@ -461,11 +462,26 @@ def main(argv: list[str] | None = None) -> int:
         help="one or more of: " + ", ".join(COMMANDS) + " (run in that order)",
     )
     args = parser.parse_args(argv)
-    for name in args.commands:
-        status = COMMANDS[name]()
-        if status:
-            return status
+    with _exclusive():
+        for name in args.commands:
+            status = COMMANDS[name]()
+            if status:
+                return status
     return 0
+
+
+@contextlib.contextmanager
+def _exclusive() -> Iterator[None]:
+    """One run at a time on this clone: two runs reading and rewriting the .po at once
+    would lose the translations one of them adds (no lock on Windows, where it is rare)."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    with open(LOCALE_DIR / ".lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 if __name__ == "__main__":
