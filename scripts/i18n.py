@@ -5,9 +5,9 @@
     python scripts/i18n.py check                    # what CI and tests/unit/test_i18n.py run
 
 extract  `_()`, `N_()` and `ngettext()` calls in cli/, commands/ and domain/, the help
-         texts and metavars of the app (docstrings, `help=`, COMMANDS' one-line helps: read from the command
-         tree, as --help shows them) and Typer's own gettext messages (extracted from the
-         installed package) -> cli/locale/moncompte.pot
+         texts and metavars of the app (docstrings, `help=`, COMMANDS' one-line helps:
+         read from the command tree, as --help shows them) and Typer's own gettext
+         messages (extracted from the installed package) -> cli/locale/moncompte.pot
 update   merge the .pot into cli/locale/fr/LC_MESSAGES/moncompte.po, keeping translations
          (a changed message comes back fuzzy, with its old translation as a starting point)
 compile  the .po -> moncompte.mo beside it (what cli/i18n.py loads at run time)
