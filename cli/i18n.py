@@ -73,6 +73,31 @@ def N_(message: str) -> str:
     return message
 
 
+class _Active:
+    """The catalogue of this run as domain.i18n's Translator."""
+
+    @property
+    def language(self) -> str:
+        return language()
+
+    def gettext(self, message: str) -> str:
+        return translated(message)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        if _active is None:
+            activate(language_from_environ())
+        assert _active is not None
+        return _active.ngettext(singular, plural, n)
+
+
+def localized(value: Any) -> str:
+    """A domain text (`domain.i18n.Text`) in the user's language, its dates and amounts
+    formatted for it; any other value as `str()`."""
+    from domain.i18n import localize
+
+    return localize(value, _Active())
+
+
 def translated(text: str, context: str | None = None) -> str:
     """`_()` of a text known only at run time: a help text, which scripts/i18n.py extracts
     from the command tree rather than from a `_()` call."""
