@@ -14,7 +14,7 @@ import typer
 
 from cli.context import Env
 from cli.errors import UsageError
-from cli.i18n import _
+from cli.i18n import _, localized
 from cli.output import Column
 from commands.bulk import NO_BULK, BulkSpec, bulk_options
 from commands.diagnose.fetch import fetch_account, fetch_service_status
@@ -44,6 +44,7 @@ from domain.diagnose import (
 )
 
 DEFAULT_CHECK_TIMEOUT = 5.0
+HUMAN_FORMATS = ("table", "markdown")
 
 
 def _select(checks: list[str] | None, account_only: bool) -> list[str]:
@@ -51,14 +52,16 @@ def _select(checks: list[str] | None, account_only: bool) -> list[str]:
         unknown = [c for c in checks if c not in BY_ID]
         if unknown:
             raise UsageError(
-                f"unknown check {', '.join(repr(c) for c in unknown)}",
-                hint=f"valid checks: {', '.join(CHECK_IDS)} (moncompte diagnose --list-checks)",
+                _("unknown check {checks}").format(checks=", ".join(repr(c) for c in unknown)),
+                hint=_("valid checks: {checks} (moncompte diagnose --list-checks)").format(
+                    checks=", ".join(CHECK_IDS)
+                ),
             )
     wanted = set(checks) if checks else set(CHECK_IDS)
     if account_only:
         wanted = {c for c in wanted if BY_ID[c].needs == "account"}
         if not wanted:
-            raise UsageError("--account-only leaves none of the checks given with --check")
+            raise UsageError(_("--account-only leaves none of the checks given with --check"))
     return [c for c in CHECK_IDS if c in wanted]
 
 
@@ -114,8 +117,13 @@ def diagnose(
     """
     env = Env.of(ctx)
     if list_checks:
+        # The titles in the user's language for people; -o json/csv keep the English ones.
+        human = env.output in HUMAN_FORMATS
         env.out.render(
-            [{"id": c.id, "needs": c.needs, "title": c.title} for c in CHECKS],
+            [
+                {"id": c.id, "needs": c.needs, "title": localized(c.label) if human else c.title}
+                for c in CHECKS
+            ],
             [
                 Column("id", _("check")),
                 Column("needs", _("needs")),
@@ -124,9 +132,16 @@ def diagnose(
         )
         return
     if fail_on not in ("warn", "fail"):
-        raise UsageError(f"invalid --fail-on {fail_on!r}", hint="choose warn or fail")
+        raise UsageError(
+            _("invalid --fail-on {value}").format(value=repr(fail_on)),
+            hint=_("choose warn or fail"),
+        )
     if not check_timeout > 0 or check_timeout == float("inf"):
-        raise UsageError(f"invalid --check-timeout {check_timeout!r}: expected seconds above 0")
+        raise UsageError(
+            _("invalid --check-timeout {value}: expected seconds above 0").format(
+                value=repr(check_timeout)
+            )
+        )
     if bulk:
         if not account_only:
             raise UsageError(

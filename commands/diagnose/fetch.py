@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from cli.errors import MoncompteError, UsageError
 from commands.diagnose.runner import Run, Unavailable
 from domain.diagnose import AccountData
+from domain.i18n import N_, Text
 
 if TYPE_CHECKING:
     from cli.http import ApiClient, Params
@@ -33,7 +34,7 @@ def _make_client(run: Run) -> ApiClient:
     from cli.http import ApiClient
 
     if run.target_url is None:
-        raise Unavailable("usage", run.target_error or "no API URL")
+        raise Unavailable("usage", run.target_error or Text(N_("no API URL")))
     env = run.env
     # The background sandbox answers only requests bearing its secret, and is private to
     # this machine (no proxy): the same headers and trust_env as env.api() uses.
@@ -60,7 +61,8 @@ def fetch_account(run: Run) -> AccountData:
     me = client.get("/v1/me")
     if not isinstance(me, dict) or not isinstance(me.get("customer"), dict):
         raise Unavailable(
-            "scope", "this credential has no customer account (a staff token?): nothing to check"
+            "scope",
+            Text(N_("this credential has no customer account (a staff token?): nothing to check")),
         )
 
     def status_body() -> dict[str, Any] | None:
@@ -92,7 +94,12 @@ def fetch_account_data(
         while True:
             page = get(prefix + path, query)
             if not isinstance(page, dict) or not isinstance(page.get("items"), list):
-                raise MoncompteError(f"GET {prefix}{path} did not answer a paginated list")
+                raise MoncompteError(
+                    Text(
+                        N_("{request} did not answer a paginated list"),
+                        request=f"GET {prefix}{path}",
+                    )
+                )
             out += page["items"]
             cursor = page.get("next_cursor")
             if not cursor:

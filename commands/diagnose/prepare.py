@@ -8,6 +8,7 @@ from __future__ import annotations
 from cli.context import Env
 from cli.errors import MoncompteError, UsageError, scrub
 from domain.diagnose import Finding
+from domain.i18n import N_, Text
 
 
 def load_config(env: Env) -> Finding:
@@ -22,7 +23,10 @@ def load_config(env: Env) -> Finding:
         profile = env.profile
     except UsageError as exc:
         return Finding(
-            "local.config", "fail", exc.message, remedy="fix --profile / MONCOMPTE_PROFILE"
+            "local.config",
+            "fail",
+            exc.message,
+            remedy=Text(N_("fix --profile / MONCOMPTE_PROFILE")),
         )
     finding, config = check_config(path, profile, explicit)
     if finding.status == "fail":
@@ -44,9 +48,10 @@ def target(env: Env, needs_network: bool) -> tuple[str | None, str | None]:
     try:
         return env.sandbox().url, None
     except MoncompteError as exc:
-        return None, f"cannot start the built-in sandbox: {exc.message}"
+        reason = exc.message
     except Exception as exc:
-        return None, f"cannot start the built-in sandbox: {type(exc).__name__}: {scrub(str(exc))}"
+        reason = f"{type(exc).__name__}: {scrub(str(exc))}"
+    return None, Text(N_("cannot start the built-in sandbox: {reason}"), reason=reason)
 
 
 def empty_cache() -> Finding:
@@ -56,10 +61,17 @@ def empty_cache() -> Finding:
     try:
         files, size = probes.clear_cache(path)
     except OSError as exc:
+        # Our own refusal is a Text (str() would drop its template); the system's is shown
+        # as it is.
+        ours = exc.args[0] if len(exc.args) == 1 and isinstance(exc.args[0], Text) else None
         return Finding(
             "local.cache",
             "fail",
-            f"cannot clear the cache {path}: {exc.strerror or exc}",
-            remedy=f"remove {path} by hand",
+            Text(
+                N_("cannot clear the cache {path}: {reason}"),
+                path=str(path),
+                reason=ours or exc.strerror or str(exc),
+            ),
+            remedy=Text(N_("remove {path} by hand"), path=str(path)),
         )
     return probes.cleared_finding(path, files, size)

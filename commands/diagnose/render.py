@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from cli.context import Env
-from cli.i18n import _
+from cli.i18n import _, localized
 from cli.output import Column
 from domain.diagnose import Finding
 
@@ -47,7 +47,17 @@ def render(env: Env, findings: list[Finding], summary: dict[str, Any]) -> None:
     elif fmt in ("csv", "tsv"):
         env.out.render(rows, MACHINE_COLUMNS)
     else:
+        # A person reads the table: findings and remedies in their language (the rows of
+        # json/ndjson/csv keep the English sentences).
         symbols = fmt == "table" and bool(env.stdout_isatty)
-        shown = [dict(r, status=MARKS[r["status"]] if symbols else r["status"]) for r in rows]
+        shown = [
+            dict(
+                r,
+                status=MARKS[r["status"]] if symbols else r["status"],
+                finding=localized(f.finding),
+                remedy=localized(f.remedy) if f.remedy is not None else None,
+            )
+            for f, r in zip(findings, rows, strict=True)
+        ]
         env.out.render(shown, _table_columns())
-    env.out.notice(summary["text"])
+    env.out.notice(localized(summary["text"]))

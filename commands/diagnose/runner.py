@@ -29,6 +29,7 @@ from domain.diagnose import (
     Finding,
     evaluate_maintenance,
 )
+from domain.i18n import N_, Text
 
 if TYPE_CHECKING:
     from cli.http import ApiClient
@@ -39,12 +40,17 @@ T = TypeVar("T")
 FailOn = Literal["warn", "fail"]
 NET_ROOTS = ("net.tcp", "net.dns", "net.tls", "net.latency")
 UNAVAILABLE_REMEDIES = {
-    "network": "check the connection to the API: moncompte diagnose --check net.tcp",
-    "auth": "moncompte login (or check MONCOMPTE_TOKEN / --token-file)",
-    "usage": "check the API URL: moncompte config get api_url",
-    "other": "try again; if it persists, send the support file (moncompte diagnose "
-    "--report support.md)",
+    "network": N_("check the connection to the API: moncompte diagnose --check net.tcp"),
+    "auth": N_("moncompte login (or check MONCOMPTE_TOKEN / --token-file)"),
+    "usage": N_("check the API URL: moncompte config get api_url"),
+    "other": N_(
+        "try again; if it persists, send the support file (moncompte diagnose --report support.md)"
+    ),
 }
+
+
+def _remedy(kind: str) -> Text:
+    return Text(UNAVAILABLE_REMEDIES.get(kind, UNAVAILABLE_REMEDIES["other"]))
 
 
 class Unavailable(Exception):
@@ -134,7 +140,7 @@ class Run:
         from commands.diagnose.probes.network import Target
 
         if self.target_url is None:
-            raise Unavailable("usage", self.target_error or "no API URL")
+            raise Unavailable("usage", self.target_error or Text(N_("no API URL")))
         # The background sandbox answers only requests that carry its secret.
         headers = self.env.sandbox().headers if self.env.sandbox_mode else None
         try:
@@ -162,11 +168,14 @@ def check_jobs(
             return Finding(
                 "service.maintenance",
                 "fail",
-                "the service answers 503: maintenance or overload",
-                remedy="try again later",
+                Text(N_("the service answers 503: maintenance or overload")),
+                remedy=Text(N_("try again later")),
             )
         if probe.body is None:
-            raise Unavailable("network", f"cannot read the service status: {probe.error}")
+            raise Unavailable(
+                "network",
+                Text(N_("cannot read the service status: {error}"), error=str(probe.error)),
+            )
         return evaluate_maintenance(probe.body, env.now())
 
     def account_check(check_id: str) -> Callable[[], Finding]:
@@ -200,7 +209,9 @@ def check_jobs(
     jobs: dict[str, Callable[[], Finding]] = {}
     for check_id in selected:
         if offline and BY_ID[check_id].needs != "local":
-            jobs[check_id] = constant(Finding(check_id, "skip", "offline (--offline): not checked"))
+            jobs[check_id] = constant(
+                Finding(check_id, "skip", Text(N_("offline (--offline): not checked")))
+            )
         else:
             jobs[check_id] = table[check_id]
     return jobs
@@ -218,16 +229,19 @@ def execute(check_id: str, job: Callable[[], Finding], now: Callable[[], dt.date
         finding = Finding(
             check_id,
             "fail",
-            f"not checked: {exc.message}",
-            remedy=UNAVAILABLE_REMEDIES.get(exc.kind, UNAVAILABLE_REMEDIES["other"]),
+            Text(N_("not checked: {reason}"), reason=exc.message),
+            remedy=_remedy(exc.kind),
             details={"unavailable": exc.kind},
         )
     except Exception as exc:  # a bug in one check must not hide the others
         finding = Finding(
             check_id,
             "fail",
-            f"the check failed unexpectedly: {type(exc).__name__}: {scrub(str(exc))}",
-            remedy=UNAVAILABLE_REMEDIES["other"],
+            Text(
+                N_("the check failed unexpectedly: {error}"),
+                error=f"{type(exc).__name__}: {scrub(str(exc))}",
+            ),
+            remedy=_remedy("other"),
         )
     return replace(
         finding,
@@ -270,13 +284,23 @@ def run_checks(
             done[check_id] = Finding(
                 check_id,
                 "fail",
-                f"timed out after {timeout:g} s",
-                remedy="retry with a longer --check-timeout; a slow network or a stuck "
-                "lookup is the usual cause",
+                Text(N_("timed out after {seconds} s"), seconds=_seconds(timeout)),
+                remedy=Text(
+                    N_(
+                        "retry with a longer --check-timeout; a slow network or a stuck "
+                        "lookup is the usual cause"
+                    )
+                ),
                 checked_at=stamp,
                 duration_ms=round(timeout * 1000, 1),
             )
     return done
+
+
+def _seconds(value: float) -> int | float:
+    """`5`, `0.5` as `{:g}` writes them (a number, so that French writes `0,5`)."""
+    shown = float(f"{value:g}")
+    return int(shown) if shown.is_integer() else shown
 
 
 def explain_unavailable(findings: dict[str, Finding]) -> dict[str, Finding]:
@@ -292,13 +316,17 @@ def explain_unavailable(findings: dict[str, Finding]) -> dict[str, Finding]:
             out[check_id] = replace(f, status="skip", remedy=None)
         elif kind == "network" and net_root:
             out[check_id] = replace(
-                f, status="skip", finding=f"{f.finding} (see {net_root})", remedy=None
+                f, status="skip", finding=_see(f.finding, net_root), remedy=None
             )
         elif kind == "auth" and creds_failed:
             out[check_id] = replace(
-                f, status="skip", finding=f"{f.finding} (see local.credentials)", remedy=None
+                f, status="skip", finding=_see(f.finding, "local.credentials"), remedy=None
             )
     return out
+
+
+def _see(finding: str, check: str) -> Text:
+    return Text(N_("{finding} (see {check})"), finding=finding, check=check)
 
 
 @contextlib.contextmanager

@@ -13,6 +13,7 @@ import typer
 
 from cli.context import Env
 from cli.errors import MoncompteError
+from cli.i18n import localized
 from cli.output import Column
 from commands.bulk import BulkSpec
 from commands.diagnose.fetch import fetch_account_data
@@ -83,7 +84,11 @@ def diagnose_customers(env: Env, spec: BulkSpec, selected: list[str], fail_on: F
     def rows_of(_customer_id: str, findings: list[Finding]) -> list[dict[str, Any]]:
         nonlocal reached  # rows_of runs on the main thread only
         reached = reached or bool(exit_code(findings, fail_on))
-        return [f.to_dict() for f in findings]
+        rows = [f.to_dict() for f in findings]
+        if env.output in ("table", "markdown"):  # a person reads it: their language
+            for row, f in zip(rows, findings, strict=True):
+                row["finding"] = localized(f.finding)
+        return rows
 
     run_bulk(env, spec, PerCustomer(check_customer), BULK_COLUMNS, rows_of)
     if reached:

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from cli.i18n import _, ngettext
+from cli.i18n import _, localized, ngettext
 from cli.output import Column, Renderer, human
 from commands.contracts.views import kind_label, status_label
+from domain.diagnose.findings import equipment_label
 from domain.upcoming import LIVE_STATUSES
 
 MAX_TODO = 8
@@ -88,7 +89,8 @@ def _equipment_lines(c: Mapping[str, Any], locale: str) -> list[tuple[str | None
     groups: dict[tuple[str, str], list[str]] = {}
     for item in ret.get("items") or []:
         key = (str(item.get("deadline")), str(item.get("reference") or ""))
-        groups.setdefault(key, []).append(f"{item.get('kind')} {item.get('serial')}")
+        kind = localized(equipment_label(item.get("kind")))
+        groups.setdefault(key, []).append(f"{kind} {item.get('serial')}")
     lines: list[tuple[str | None, str]] = []
     for (deadline, reference), things in sorted(groups.items()):
         if reference:
@@ -235,5 +237,10 @@ def render_screen(
         _section(out, _("Urgent (moncompte diagnose)"))
         kept_urgent = urgent if show_all else urgent[:MAX_URGENT]
         for u in kept_urgent:
-            out.text(f"- {u.get('check')}: {u.get('finding')}")
+            # The finding is diagnose's (a domain Text): in the user's language here, in
+            # English in -o json.
+            line = _("{check}: {finding}").format(
+                check=u.get("check"), finding=localized(u.get("finding"))
+            )
+            out.text(f"- {line}")
         _more(out, len(urgent) - len(kept_urgent))

@@ -10,11 +10,14 @@ the reason). A check that does not apply to the account (no partwork collection)
 with a finding that says so: it was checked, and there is nothing to do.
 
 Findings are one English line each; ids, statuses and `refs` are the stable,
-machine-readable part (`-o json`), the sentences may improve.
+machine-readable part (`-o json`), the sentences may improve. Each sentence is a
+`domain.i18n.Text`: the English string, which the CLI words again in the user's language
+where a person reads it (its dates and amounts stay typed until then).
 
 The modules: `findings` (check specs, `Finding`, summary and exit code, remedy commands),
-`account` (`AccountData`; terms, restrictions, payments, debits), `contracts` (the other
-account checks and `ACCOUNT_EVALUATORS`), `network` (evaluations of probe measurements) and
+`account` (`AccountData`; terms, restrictions, payments, debits), `parcels` (partwork
+issues, options, deliveries), `contracts` (the other account checks and
+`ACCOUNT_EVALUATORS`), `network` (evaluations of probe measurements) and
 `report` (the support file). Everything public is re-exported here: import from
 `domain.diagnose`.
 """
@@ -31,14 +34,10 @@ from domain.diagnose.account import (
 from domain.diagnose.contracts import (
     ACCOUNT_EVALUATORS,
     OUTAGE_LOOKBACK,
-    TRANSIT_GRACE,
     check_claims,
     check_commitment,
-    check_deliveries,
     check_equipment,
-    check_options,
     check_outages,
-    check_partwork_issues,
 )
 from domain.diagnose.findings import (
     BY_ID,
@@ -80,6 +79,12 @@ from domain.diagnose.network import (
     evaluate_maintenance,
     evaluate_tls,
     human_bytes,
+)
+from domain.diagnose.parcels import (
+    TRANSIT_GRACE,
+    check_deliveries,
+    check_options,
+    check_partwork_issues,
 )
 from domain.diagnose.report import REF_KINDS, build_report, references, report_markdown
 

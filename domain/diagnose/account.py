@@ -18,12 +18,16 @@ from domain.diagnose.findings import (
     CMD_SCHEDULE,
     CMD_UNPAID,
     Finding,
+    amount,
+    day,
     join,
-    money,
+    ngettext,
     ok,
     parse_date,
+    semicolons,
     unique,
 )
+from domain.i18n import N_, Text
 
 # --- account data ------------------------------------------------------------------------
 
@@ -64,17 +68,32 @@ def check_terms(data: AccountData, today: date) -> Finding:
     current = (data.status or {}).get("terms_version")
     if not current or current == "unknown":
         return Finding(
-            "account.terms", "skip", "the current terms version is unknown (no service status)"
+            "account.terms",
+            "skip",
+            Text(N_("the current terms version is unknown (no service status)")),
         )
     if accepted == current:
-        return ok("account.terms", f"you accepted the current terms (version {current})")
+        return ok(
+            "account.terms",
+            Text(N_("you accepted the current terms (version {version})"), version=current),
+        )
     return Finding(
         "account.terms",
         "warn",
-        f"the terms of sale (CGV) changed since you accepted them: accepted {accepted or 'none'}, "
-        f"current {current}",
-        remedy="read the new terms and accept them from your online account; until then some "
-        "features may stay disabled",
+        Text(
+            N_(
+                "the terms of sale (CGV) changed since you accepted them: accepted {accepted}, "
+                "current {current}"
+            ),
+            accepted=accepted or Text(N_("none")),
+            current=current,
+        ),
+        remedy=Text(
+            N_(
+                "read the new terms and accept them from your online account; until then "
+                "some features may stay disabled"
+            )
+        ),
         details={"accepted": accepted, "current": current},
     )
 
@@ -82,9 +101,15 @@ def check_terms(data: AccountData, today: date) -> Finding:
 def check_restrictions(data: AccountData, today: date) -> Finding:
     restrictions = [r for r in data.customer.get("restrictions") or [] if isinstance(r, Mapping)]
     if not restrictions:
-        return ok("account.restrictions", "no account feature is disabled")
+        return ok("account.restrictions", Text(N_("no account feature is disabled")))
+    # The feature is the API's code and the reason its sentence: shown as sent.
     parts = [
-        f"{r.get('feature')} disabled since {r.get('since')}: {r.get('reason')}"
+        Text(
+            N_("{feature} disabled since {since}: {reason}"),
+            feature=str(r.get("feature")),
+            since=day(r.get("since")),
+            reason=str(r.get("reason")),
+        )
         for r in restrictions
     ]
     refs = unique(ref for r in restrictions for ref in _ID_IN_TEXT.findall(str(r.get("reason"))))
@@ -92,8 +117,12 @@ def check_restrictions(data: AccountData, today: date) -> Finding:
         "account.restrictions",
         "fail",
         join(parts),
-        remedy="settle what the reason names (see account.terms and account.payments); the "
-        "feature comes back once it is settled",
+        remedy=Text(
+            N_(
+                "settle what the reason names (see account.terms and account.payments); the "
+                "feature comes back once it is settled"
+            )
+        ),
         refs=refs,
         details={"restrictions": [dict(r) for r in restrictions]},
     )
@@ -117,18 +146,40 @@ def check_payments(data: AccountData, today: date) -> Finding:
             if failed or overdue:
                 instalments.append((contract_id, inst, "failed" if failed else "overdue"))
     if not invoices and not instalments:
-        return ok("account.payments", "no unpaid invoice and no failed instalment")
-    parts = [
-        f"invoice {inv.get('id')} {inv.get('status')} since {debit.isoformat()} "
-        f"({money(inv.get('total_cents'))}, {(today - debit).days} days)"
-        for inv, debit in invoices
-    ]
-    parts += [
-        f"instalment {inst.get('number')} of {cid} {why} on {inst.get('due_date')} "
-        f"({money(inst.get('amount_cents'))})"
-        for cid, inst, why in instalments
-    ]
-    remedies = []
+        return ok("account.payments", Text(N_("no unpaid invoice and no failed instalment")))
+    parts: list[Text] = []
+    for inv, debit in invoices:
+        args = {
+            "invoice": str(inv.get("id")),
+            "since": debit,
+            "amount": amount(inv.get("total_cents")),
+            # English says "days" even for one (the JSON's sentence is kept as it was).
+            "days": ngettext("{n} days", "{n} days", (today - debit).days),
+        }
+        if inv.get("status") == "failed":
+            parts.append(
+                Text(N_("invoice {invoice} failed since {since} ({amount}, {days})"), **args)
+            )
+        else:
+            parts.append(
+                Text(N_("invoice {invoice} unpaid since {since} ({amount}, {days})"), **args)
+            )
+    for cid, inst, why in instalments:
+        args = {
+            "number": str(inst.get("number")),
+            "contract": cid,
+            "date": day(inst.get("due_date")),
+            "amount": amount(inst.get("amount_cents")),
+        }
+        if why == "failed":
+            parts.append(
+                Text(N_("instalment {number} of {contract} failed on {date} ({amount})"), **args)
+            )
+        else:
+            parts.append(
+                Text(N_("instalment {number} of {contract} overdue on {date} ({amount})"), **args)
+            )
+    remedies: list[str] = []
     if invoices:
         remedies.append(CMD_UNPAID)
     for cid in unique(cid for cid, _, _ in instalments):
@@ -141,7 +192,10 @@ def check_payments(data: AccountData, today: date) -> Finding:
         "account.payments",
         "fail",
         join(parts),
-        remedy="; ".join(remedies) + " (pay what is due, or ask to reschedule an instalment)",
+        remedy=Text(
+            N_("{commands} (pay what is due, or ask to reschedule an instalment)"),
+            commands=semicolons(remedies),
+        ),
         refs=refs,
         details={
             "unpaid_cents": sum(int(inv.get("total_cents") or 0) for inv, _ in invoices)
@@ -174,19 +228,32 @@ def check_debits(data: AccountData, today: date) -> Finding:
     if not over and not under:
         return ok(
             "account.debits",
-            f"all {len(debited)} debited invoices match their total"
+            ngettext(
+                "all {n} debited invoices match their total",
+                "all {n} debited invoices match their total",
+                len(debited),
+            )
             if debited
-            else "no invoice debited yet",
+            else Text(N_("no invoice debited yet")),
         )
-    parts, refs = [], []
+    parts: list[Text] = []
+    refs: list[str] = []
     for inv, diff in [*over, *under]:
         claims = _claims_mentioning(data, str(inv.get("id")))
-        text = (
-            f"{inv.get('id')} debited {money(inv.get('debited_cents'))} for a total of "
-            f"{money(inv.get('total_cents'))} ({'+' if diff > 0 else '-'}{money(abs(diff))})"
+        text = Text(
+            N_("{invoice} debited {debited} for a total of {total} ({sign}{difference})"),
+            invoice=str(inv.get("id")),
+            debited=amount(inv.get("debited_cents")),
+            total=amount(inv.get("total_cents")),
+            sign="+" if diff > 0 else "-",
+            difference=amount(abs(diff)),
         )
         if claims:
-            text += f", already raised in claim {', '.join(claims)}"
+            text = Text(
+                N_("{debit}, already raised in claim {claims}"),
+                debit=text,
+                claims=", ".join(claims),
+            )
         parts.append(text)
         refs += [str(inv.get("id")), *claims]
     first = str((over or under)[0][0].get("id"))
@@ -194,11 +261,16 @@ def check_debits(data: AccountData, today: date) -> Finding:
         "account.debits",
         "fail" if over else "warn",
         join(parts),
-        remedy=f"{CMD_EXPLAIN.format(invoice=first)}; if the difference is not explained: "
-        + CMD_CLAIM_NEW.format(
-            category="billing",
-            contract=(over or under)[0][0].get("contract_id"),
-            subject=f"Amount debited for {first}",
+        remedy=Text(
+            N_("{explain}; if the difference is not explained: {claim}"),
+            explain=CMD_EXPLAIN.format(invoice=first),
+            # The suggested subject is the user's own text: in their language.
+            claim=Text(
+                CMD_CLAIM_NEW,
+                category="billing",
+                contract=str((over or under)[0][0].get("contract_id")),
+                subject=Text(N_("Amount debited for {invoice}"), invoice=first),
+            ),
         ),
         refs=unique(refs),
         details={

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
+from domain.i18n import N_, Money, Text
 from domain.money import format_money
 
 Status = Literal["ok", "warn", "fail", "skip"]
@@ -36,6 +37,30 @@ CMD_ESCALATE = "moncompte claim escalate {claim}"
 CMD_LETTER = "moncompte claim letter {claim}"
 
 
+# Codes of the API worded for people. The English word is the code itself, so the English
+# sentence (the JSON's) is unchanged; a code not listed is shown as sent.
+CLAIM_CATEGORIES = {
+    "billing": N_("billing"),
+    "technical": N_("technical"),
+    "delivery": N_("delivery"),
+    "order_not_received": N_("order_not_received"),
+    "not_as_ordered": N_("not_as_ordered"),
+    "termination": N_("termination"),
+    "other": N_("other"),
+}
+EQUIPMENT_KINDS = {"box": N_("box"), "antenna": N_("antenna")}
+
+
+def category_label(category: Any) -> Text | str:
+    known = CLAIM_CATEGORIES.get(str(category))
+    return Text(known) if known else str(category)
+
+
+def equipment_label(kind: Any) -> Text | str:
+    known = EQUIPMENT_KINDS.get(str(kind))
+    return Text(known) if known else str(kind)
+
+
 # --- the checks ------------------------------------------------------------------------
 
 
@@ -51,29 +76,34 @@ class CheckSpec:
     def group(self) -> str:
         return self.id.split(".", 1)[0]
 
+    @property
+    def label(self) -> Text:
+        """The title as people read it (`title` stays the English one of `-o json`)."""
+        return Text(self.title)
+
 
 CHECKS: tuple[CheckSpec, ...] = (
-    CheckSpec("local.config", "local", "config file readable and valid"),
-    CheckSpec("local.credentials", "local", "credentials present, where, not expired"),
-    CheckSpec("local.proxy", "local", "proxy settings in effect for the API"),
-    CheckSpec("local.cache", "local", "local cache size"),
-    CheckSpec("net.dns", "network", "DNS resolution of the API host"),
-    CheckSpec("net.tcp", "network", "TCP connection to the API"),
-    CheckSpec("net.tls", "network", "TLS handshake and certificate validity"),
-    CheckSpec("net.latency", "network", "latency and stability of the API"),
-    CheckSpec("net.clock", "network", "clock skew against the server"),
-    CheckSpec("service.maintenance", "network", "announced maintenance"),
-    CheckSpec("account.terms", "account", "terms of sale (CGV) accepted vs current"),
-    CheckSpec("account.restrictions", "account", "account features disabled"),
-    CheckSpec("account.payments", "account", "overdue or failed payments"),
-    CheckSpec("account.debits", "account", "amount debited vs invoice total"),
-    CheckSpec("account.partwork_issues", "account", "partwork issues received vs expected"),
-    CheckSpec("account.options", "account", "options added but not validated"),
-    CheckSpec("account.deliveries", "account", "delivery changes and delays"),
-    CheckSpec("account.commitment", "account", "commitment end and termination cost today"),
-    CheckSpec("account.outages", "account", "outages over 48 hours (commercial gesture)"),
-    CheckSpec("account.equipment", "account", "equipment to return and its deadline"),
-    CheckSpec("account.claims", "account", "claims unanswered for over 2 months (mediator)"),
+    CheckSpec("local.config", "local", N_("config file readable and valid")),
+    CheckSpec("local.credentials", "local", N_("credentials present, where, not expired")),
+    CheckSpec("local.proxy", "local", N_("proxy settings in effect for the API")),
+    CheckSpec("local.cache", "local", N_("local cache size")),
+    CheckSpec("net.dns", "network", N_("DNS resolution of the API host")),
+    CheckSpec("net.tcp", "network", N_("TCP connection to the API")),
+    CheckSpec("net.tls", "network", N_("TLS handshake and certificate validity")),
+    CheckSpec("net.latency", "network", N_("latency and stability of the API")),
+    CheckSpec("net.clock", "network", N_("clock skew against the server")),
+    CheckSpec("service.maintenance", "network", N_("announced maintenance")),
+    CheckSpec("account.terms", "account", N_("terms of sale (CGV) accepted vs current")),
+    CheckSpec("account.restrictions", "account", N_("account features disabled")),
+    CheckSpec("account.payments", "account", N_("overdue or failed payments")),
+    CheckSpec("account.debits", "account", N_("amount debited vs invoice total")),
+    CheckSpec("account.partwork_issues", "account", N_("partwork issues received vs expected")),
+    CheckSpec("account.options", "account", N_("options added but not validated")),
+    CheckSpec("account.deliveries", "account", N_("delivery changes and delays")),
+    CheckSpec("account.commitment", "account", N_("commitment end and termination cost today")),
+    CheckSpec("account.outages", "account", N_("outages over 48 hours (commercial gesture)")),
+    CheckSpec("account.equipment", "account", N_("equipment to return and its deadline")),
+    CheckSpec("account.claims", "account", N_("claims unanswered for over 2 months (mediator)")),
 )
 CHECK_IDS: tuple[str, ...] = tuple(c.id for c in CHECKS)
 BY_ID: dict[str, CheckSpec] = {c.id: c for c in CHECKS}
@@ -115,21 +145,24 @@ def counts(findings: Iterable[Finding]) -> dict[str, int]:
     return tally
 
 
-def plural(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
+def ngettext(singular: str, plural: str, n: int, /, **args: Any) -> Text:
+    """`Text.plural`, chosen by `n` where it is shown. Named after gettext's function so
+    that scripts/i18n.py extracts the pair as one plural message (it knows `ngettext`, not
+    `Text.plural`); French takes the singular for 0 and 1."""
+    return Text.plural(singular, plural, n, **args)
 
 
-def summary_line(findings: Iterable[Finding]) -> str:
+def summary_line(findings: Iterable[Finding]) -> Text:
     """`12 ok, 2 warnings, 1 failure` (+ `, 3 skipped` when some were)."""
     c = counts(findings)
     parts = [
-        f"{c['ok']} ok",
-        plural(c["warn"], "warning", "warnings"),
-        plural(c["fail"], "failure", "failures"),
+        Text(N_("{n} ok"), n=c["ok"]),
+        ngettext("{n} warning", "{n} warnings", c["warn"]),
+        ngettext("{n} failure", "{n} failures", c["fail"]),
     ]
     if c["skip"]:
-        parts.append(f"{c['skip']} skipped")
-    return ", ".join(parts)
+        parts.append(ngettext("{n} skipped", "{n} skipped", c["skip"]))
+    return Text.joined(parts, ", ")
 
 
 def exit_code(findings: Iterable[Finding], fail_on: Literal["warn", "fail"] = "fail") -> int:
@@ -174,15 +207,44 @@ def money(cents: Any) -> str:
     return format_money(int(cents)) if isinstance(cents, int) else "?"
 
 
-def minute(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+def amount(cents: Any) -> Money | str:
+    """An amount of the API's JSON, formatted where it is shown ("?" when there is none)."""
+    return Money(cents) if isinstance(cents, int) else "?"
 
 
-def join(parts: Sequence[str], limit: int = 4) -> str:
+def day(value: Any) -> date | str:
+    """A date of the API's JSON, typed so that it is shown in the user's format; what is not
+    a plain YYYY-MM-DD is shown as sent (the English text stays the JSON's string)."""
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and len(value) == 10:
+        parsed = parse_date(value)
+        if parsed is not None and parsed.isoformat() == value:
+            return parsed
+    return str(value)
+
+
+def minute(moment: datetime) -> datetime:
+    """A moment to the minute, in UTC (`2026-12-06 01:00 UTC`, `06/12/2026 01:00 UTC`)."""
+    return moment.astimezone(UTC).replace(second=0, microsecond=0)
+
+
+def semicolons(parts: Sequence[Any]) -> Text:
+    """`a; b; c`, each `;` a template of its own so that French spaces it (`a ; b ; c`):
+    the separator of `Text.joined` is not translated."""
+    if not parts:
+        return Text.joined(())
+    text = parts[0] if isinstance(parts[0], Text) else Text.joined(parts[:1])
+    for part in parts[1:]:
+        text = Text(N_("{a}; {b}"), a=text, b=part)
+    return text
+
+
+def join(parts: Sequence[Any], limit: int = 4) -> Text:
     """At most `limit` items in a one-line finding; the rest are counted, all are in refs."""
     if len(parts) <= limit:
-        return "; ".join(parts)
-    return "; ".join(parts[:limit]) + f"; and {len(parts) - limit} more"
+        return semicolons(parts)
+    return semicolons([*parts[:limit], Text(N_("and {n} more"), n=len(parts) - limit)])
 
 
 def unique(items: Iterable[str]) -> tuple[str, ...]:

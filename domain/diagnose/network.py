@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 from statistics import median
 from typing import Any
 
-from domain.diagnose.findings import CMD_CLEAR_CACHE, Finding, minute, ok, parse_stamp, plural
+from domain.diagnose.findings import CMD_CLEAR_CACHE, Finding, minute, ngettext, ok, parse_stamp
+from domain.i18n import N_, Text
 
 # Thresholds. Each is a choice of this project ([ours]) unless it cites a rule.
 CLOCK_WARN_S = 60.0
@@ -37,12 +38,15 @@ def evaluate_latency(
     unsent = max((planned or sent) - sent, 0)
     details: dict[str, Any] = {"requests": sent, "lost": lost, "not_sent": unsent}
     if not answered:
-        why = f": {errors[-1]}" if errors else ""
+        requests = ngettext("{n} request", "{n} requests", sent)
         return Finding(
             "net.latency",
             "fail",
-            f"no answer to {plural(sent, 'request', 'requests')}{why}",
-            remedy="check the network connection and the API URL (see net.tcp)",
+            # The error is the HTTP library's: shown as it is.
+            Text(N_("no answer to {requests}: {error}"), requests=requests, error=errors[-1])
+            if errors
+            else Text(N_("no answer to {requests}"), requests=requests),
+            remedy=Text(N_("check the network connection and the API URL (see net.tcp)")),
             details=details,
         )
     mid = median(answered)
@@ -53,12 +57,16 @@ def evaluate_latency(
         max_ms=round(answered[-1], 1),
         spread_ms=round(spread, 1),
     )
-    text = (
-        f"median {mid:.0f} ms over {plural(sent, 'request', 'requests')} (min "
-        f"{answered[0]:.0f}, max {answered[-1]:.0f} ms), {f'{lost} lost' if lost else 'none lost'}"
+    text = Text(
+        N_("median {median} ms over {requests} (min {min}, max {max} ms), {lost}"),
+        median=_ms(mid),
+        requests=ngettext("{n} request", "{n} requests", sent),
+        min=_ms(answered[0]),
+        max=_ms(answered[-1]),
+        lost=Text(N_("{n} lost"), n=lost) if lost else Text(N_("none lost")),
     )
     if unsent:
-        text += f", {unsent} not sent for lack of time"
+        text = Text(N_("{latency}, {n} not sent for lack of time"), latency=text, n=unsent)
     problems = []
     if mid > LATENCY_FAIL_MS:
         problems.append("fail")
@@ -75,40 +83,63 @@ def evaluate_latency(
         problems.append("unstable")
     if not problems:
         return Finding("net.latency", "ok", text, details=details)
+    named = [Text(_PROBLEMS[p]) for p in problems if p != "fail"]
     return Finding(
         "net.latency",
         "fail" if "fail" in problems else "warn",
-        text + f" ({', '.join(p for p in problems if p != 'fail') or 'too slow'})",
-        remedy="the connection is slow or unstable: try a wired connection or another "
-        "network, and retry later",
+        Text.joined(
+            [text, " (", Text.joined(named, ", ") if named else Text(N_("too slow")), ")"], ""
+        ),
+        remedy=Text(
+            N_(
+                "the connection is slow or unstable: try a wired connection or another "
+                "network, and retry later"
+            )
+        ),
         details=details,
     )
+
+
+_PROBLEMS = {"slow": N_("slow"), "loss": N_("loss"), "unstable": N_("unstable")}
+
+
+def _ms(value: float) -> int:
+    """Milliseconds as shown: whole ones (no format spec in a template)."""
+    return int(f"{value:.0f}")
 
 
 def evaluate_clock(skew_s: float, uncertainty_s: float = 1.0) -> Finding:
     """`skew_s` > 0: the local clock is behind the server. Within the uncertainty (the
     Date header's 1-second resolution plus half the round trip) it is not a skew."""
     size = abs(skew_s)
-    way = "behind" if skew_s > 0 else "ahead of"
     details = {"skew_s": round(skew_s, 1), "uncertainty_s": round(uncertainty_s, 1)}
     if size <= CLOCK_WARN_S:
         return Finding(
             "net.clock",
             "ok",
-            f"local clock within {max(size, uncertainty_s):.0f} s of the server",
+            Text(
+                N_("local clock within {seconds} s of the server"),
+                seconds=_ms(max(size, uncertainty_s)),
+            ),
             details=details,
         )
-    text = f"local clock {_duration(size)} {way} the server"
+    if skew_s > 0:
+        text = Text(N_("local clock {duration} behind the server"), duration=_duration(size))
+    else:
+        text = Text(N_("local clock {duration} ahead of the server"), duration=_duration(size))
+    if size > CLOCK_FAIL_S:
+        text = Text(N_("{clock} (tokens and one-time codes may be refused)"), clock=text)
     return Finding(
         "net.clock",
         "fail" if size > CLOCK_FAIL_S else "warn",
-        text + (" (tokens and one-time codes may be refused)" if size > CLOCK_FAIL_S else ""),
-        remedy="synchronise the system clock (turn on automatic time / NTP)",
+        text,
+        remedy=Text(N_("synchronise the system clock (turn on automatic time / NTP)")),
         details=details,
     )
 
 
 def _duration(seconds: float) -> str:
+    # Units are symbols (s, min, h), the same in French.
     seconds = round(seconds)
     if seconds < 120:
         return f"{seconds} s"
@@ -125,23 +156,31 @@ def evaluate_tls(
     """A verified handshake; how long the certificate still has to live."""
     days = (not_after - now).total_seconds() / 86400
     details = {"protocol": protocol, "not_after": not_after.isoformat(), "days_left": int(days)}
-    who = f", issued by {issuer}" if issuer else ""
     if days < 0:
         return Finding(
             "net.tls",
             "fail",
-            f"certificate expired on {not_after.date().isoformat()}",
-            remedy="do not continue; tell support the certificate has expired",
+            Text(N_("certificate expired on {date}"), date=not_after.date()),
+            remedy=Text(N_("do not continue; tell support the certificate has expired")),
             details=details,
         )
-    until = not_after.date().isoformat()
-    text = f"{protocol or 'TLS'}, certificate valid until {until} ({int(days)} days{who})"
+    # English says "days" even for one (the JSON's sentence is kept as it was).
+    left = ngettext("{n} days", "{n} days", int(days))
+    args = {"protocol": protocol or "TLS", "date": not_after.date(), "days": left}
+    if issuer:
+        text = Text(
+            N_("{protocol}, certificate valid until {date} ({days}, issued by {issuer})"),
+            issuer=issuer,
+            **args,
+        )
+    else:
+        text = Text(N_("{protocol}, certificate valid until {date} ({days})"), **args)
     if days < TLS_WARN_DAYS:
         return Finding(
             "net.tls",
             "warn",
             text,
-            remedy="nothing to do on your side; mention it to support if it expires",
+            remedy=Text(N_("nothing to do on your side; mention it to support if it expires")),
             details=details,
         )
     return Finding("net.tls", "ok", text, details=details)
@@ -157,61 +196,95 @@ def evaluate_maintenance(status: Mapping[str, Any], now: datetime) -> Finding:
     windows.sort(key=lambda w: w[0])
     for start, end, what in windows:
         if start <= now < end:
+            text = Text(N_("maintenance in progress until {end}"), end=minute(end))
             return Finding(
                 "service.maintenance",
                 "fail",
-                f"maintenance in progress until {minute(end)}" + (f": {what}" if what else ""),
-                remedy=f"wait until {minute(end)}, then try again",
+                _described(text, what),
+                remedy=Text(N_("wait until {end}, then try again"), end=minute(end)),
                 details={"start": start.isoformat(), "end": end.isoformat()},
             )
     if status.get("status") == "maintenance":
         return Finding(
             "service.maintenance",
             "fail",
-            "the service reports a maintenance in progress",
-            remedy="try again later",
+            Text(N_("the service reports a maintenance in progress")),
+            remedy=Text(N_("try again later")),
         )
     upcoming = [w for w in windows if w[0] > now]
     if upcoming and upcoming[0][0] - now <= MAINTENANCE_SOON:
         start, end, what = upcoming[0]
         days = (start - now).total_seconds() / 86400
-        when = "in less than a day" if days < 1 else f"in {int(days)} days"
+        # English says "days" even for one (the JSON's sentence is kept as it was).
+        when = (
+            Text(N_("in less than a day"))
+            if days < 1
+            else ngettext("in {n} days", "in {n} days", int(days))
+        )
+        text = Text(
+            N_("maintenance announced from {start} to {end} ({when})"),
+            start=minute(start),
+            end=minute(end),
+            when=when,
+        )
         return Finding(
             "service.maintenance",
             "warn",
-            f"maintenance announced from {minute(start)} to {minute(end)} ({when})"
-            + (f": {what}" if what else ""),
-            remedy="plan around it: the service may be unavailable then",
+            _described(text, what),
+            remedy=Text(N_("plan around it: the service may be unavailable then")),
             details={"start": start.isoformat(), "end": end.isoformat()},
         )
     if upcoming:
         return ok(
             "service.maintenance",
-            f"no maintenance in the next 7 days (next on {minute(upcoming[0][0])})",
+            Text(
+                N_("no maintenance in the next 7 days (next on {start})"),
+                start=minute(upcoming[0][0]),
+            ),
         )
-    return ok("service.maintenance", "no maintenance announced")
+    return ok("service.maintenance", Text(N_("no maintenance announced")))
+
+
+def _described(text: Text, description: str) -> Text:
+    """The finding and the service's own description of the maintenance, shown as sent."""
+    if not description:
+        return text
+    return Text(N_("{maintenance}: {description}"), maintenance=text, description=description)
 
 
 def evaluate_cache(path: str, files: int, size: int, *, exists: bool = True) -> Finding:
     details = {"path": path, "files": files, "bytes": size}
     if not exists:
-        return Finding("local.cache", "ok", f"no cache ({path})", details=details)
-    text = f"cache {path}: {plural(files, 'file', 'files')}, {human_bytes(size)}"
+        return Finding(
+            "local.cache", "ok", Text(N_("no cache ({path})"), path=path), details=details
+        )
+    text = Text(
+        N_("cache {path}: {files}, {size}"),
+        path=path,
+        files=ngettext("{n} file", "{n} files", files),
+        size=human_bytes(size),
+    )
     if size > CACHE_WARN_BYTES:
         return Finding(
             "local.cache",
             "warn",
-            text + f" (over {human_bytes(CACHE_WARN_BYTES)})",
+            Text(N_("{cache} (over {size})"), cache=text, size=human_bytes(CACHE_WARN_BYTES)),
             remedy=CMD_CLEAR_CACHE,
             details=details,
         )
     return Finding("local.cache", "ok", text, details=details)
 
 
-def human_bytes(size: int) -> str:
+_UNITS = {"KiB": N_("{n} KiB"), "MiB": N_("{n} MiB"), "GiB": N_("{n} GiB")}
+
+
+def human_bytes(size: int) -> Text:
+    """`976 B`, `1.5 MiB` (French: `976 o`, `1,5 Mio`)."""
     value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+    if value < 1024:
+        return Text(N_("{n} B"), n=size)
+    for unit in ("KiB", "MiB", "GiB"):
         value /= 1024
-    return f"{size} B"  # pragma: no cover - the loop always returns
+        if value < 1024 or unit == "GiB":
+            break
+    return Text(_UNITS[unit], n=round(value, 1))

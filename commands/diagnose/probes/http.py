@@ -14,6 +14,7 @@ from typing import Any
 
 from commands.diagnose.probes.network import Target
 from domain.diagnose import Finding, evaluate_clock, evaluate_latency
+from domain.i18n import N_, Text
 
 LATENCY_REQUESTS = 5
 STATUS_PATH = "/v1/status"
@@ -76,8 +77,13 @@ def probe_latency(target: Target, timeout: float, requests: int = LATENCY_REQUES
         return Finding(
             "net.latency",
             "warn",
-            finding.finding + f"; {len(server_errors)} answered {server_errors[-1]}",
-            remedy="the service answers with errors: try again later",
+            Text(
+                N_("{latency}; {n} answered {error}"),
+                latency=finding.finding,
+                n=len(server_errors),
+                error=server_errors[-1],
+            ),
+            remedy=Text(N_("the service answers with errors: try again later")),
             details=finding.details,
         )
     return finding
@@ -132,15 +138,19 @@ def clock_finding(probe: StatusProbe) -> Finding:
         return Finding(
             "net.clock",
             "fail",
-            f"cannot ask the server for its time: {probe.error}",
-            remedy="see net.tcp",
+            Text(N_("cannot ask the server for its time: {error}"), error=probe.error),
+            remedy=Text(N_("see net.tcp")),
         )
     if not probe.date_header:
-        return Finding("net.clock", "skip", "the server sent no Date header")
+        return Finding("net.clock", "skip", Text(N_("the server sent no Date header")))
     try:
         server = email.utils.parsedate_to_datetime(probe.date_header)
     except (TypeError, ValueError):
-        return Finding("net.clock", "skip", f"unreadable Date header {probe.date_header!r}")
+        return Finding(
+            "net.clock",
+            "skip",
+            Text(N_("unreadable Date header {header}"), header=repr(probe.date_header)),
+        )
     if server.tzinfo is None:
         server = server.replace(tzinfo=dt.UTC)
     midpoint = (probe.sent + probe.received) / 2

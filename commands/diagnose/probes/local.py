@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from domain.diagnose import CMD_LOGIN, Finding, evaluate_cache, human_bytes
+from domain.diagnose.findings import minute, ngettext, semicolons
+from domain.i18n import N_, Text
 
 if TYPE_CHECKING:
     from cli.config import ConfigFile
@@ -69,7 +71,9 @@ def clear_cache(path: Path) -> tuple[int, int]:
     if not path.exists():
         return 0, 0
     if path.is_symlink() or not path.is_dir() or path.name.lower() != CACHE_APP:
-        raise OSError(f"{path} is not a moncompte cache directory; not clearing it")
+        raise OSError(
+            Text(N_("{path} is not a moncompte cache directory; not clearing it"), path=str(path))
+        )
     files, size = _walk(path)
     for entry in path.iterdir():
         if entry.is_dir() and not entry.is_symlink():
@@ -83,7 +87,13 @@ def cleared_finding(path: Path, files: int, size: int) -> Finding:
     return Finding(
         "local.cache",
         "ok",
-        f"cache {path} cleared: {files} files ({human_bytes(size)}) removed",
+        # English says "files" even for one (the JSON's sentence is kept as it was).
+        Text(
+            N_("cache {path} cleared: {files} ({size}) removed"),
+            path=str(path),
+            files=ngettext("{n} files", "{n} files", files),
+            size=human_bytes(size),
+        ),
         details={
             "path": str(path),
             "files": 0,
@@ -109,40 +119,67 @@ def check_config(
                 "local.config",
                 "fail",
                 exc.message,
-                remedy=f"fix or remove {path} (moncompte config set recreates it)",
+                remedy=Text(
+                    N_("fix or remove {path} (moncompte config set recreates it)"), path=str(path)
+                ),
                 refs=(),
             ),
             None,
         )
     if not path.exists():
-        return Finding("local.config", "ok", f"no config file ({path}): defaults apply"), config
-    problems: list[str] = []
-    invalid: list[str] = []
+        return (
+            Finding(
+                "local.config",
+                "ok",
+                Text(N_("no config file ({path}): defaults apply"), path=str(path)),
+            ),
+            config,
+        )
+    problems: list[Text] = []
+    invalid: list[Text] = []
     for name, table in config.profiles.items():
         for key, value in table.items():
             spec = KEYS.get(key)
             if spec is None:
-                problems.append(f"unknown key {name}.{key}")
+                problems.append(Text(N_("unknown key {key}"), key=f"{name}.{key}"))
                 continue
             try:
                 spec.parse(str(value).lower() if isinstance(value, bool) else str(value))
             except ValueError as exc:
-                invalid.append(f"{name}.{key} = {value!r}: {exc}")
+                # The parser's reason is the config module's message, shown as it is.
+                reason = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
+                invalid.append(
+                    Text(
+                        N_("{setting} = {value}: {reason}"),
+                        setting=f"{name}.{key}",
+                        value=repr(value),
+                        reason=reason,
+                    )
+                )
     if config.other:
-        problems.append(f"unknown tables {', '.join(sorted(config.other))}")
+        problems.append(Text(N_("unknown tables {tables}"), tables=", ".join(sorted(config.other))))
     if explicit_profile and profile not in config.profiles:
-        problems.append(f"profile {profile!r} is not in the file (defaults apply)")
+        problems.append(
+            Text(N_("profile {profile} is not in the file (defaults apply)"), profile=repr(profile))
+        )
     mode = path.stat().st_mode
     if mode & stat.S_IWOTH:
-        problems.append(f"writable by anyone (mode {stat.S_IMODE(mode):o})")
-    head = f"{path}: {len(config.profiles)} profile(s), using {profile!r}"
+        problems.append(
+            Text(N_("writable by anyone (mode {mode})"), mode=f"{stat.S_IMODE(mode):o}")
+        )
+    head = Text(
+        N_("{path}: {n} profile(s), using {profile}"),
+        path=str(path),
+        n=len(config.profiles),
+        profile=repr(profile),
+    )
     if invalid:
         return (
             Finding(
                 "local.config",
                 "fail",
-                f"{head}; invalid " + "; ".join(invalid),
-                remedy="fix it with moncompte config set KEY VALUE",
+                semicolons([head, Text(N_("invalid {setting}"), setting=semicolons(invalid))]),
+                remedy=Text(N_("fix it with moncompte config set KEY VALUE")),
             ),
             config,
         )
@@ -151,8 +188,8 @@ def check_config(
             Finding(
                 "local.config",
                 "warn",
-                f"{head}; " + "; ".join(problems),
-                remedy=f"check {path} (moncompte config list)",
+                semicolons([head, *problems]),
+                remedy=Text(N_("check {path} (moncompte config list)"), path=str(path)),
             ),
             config,
         )
@@ -170,7 +207,7 @@ def check_credentials(env: Env, base_url: str | None, now: dt.datetime) -> Findi
         return Finding(
             "local.credentials",
             "ok",
-            "built-in sandbox: the demo login is minted locally, nothing is stored",
+            Text(N_("built-in sandbox: the demo login is minted locally, nothing is stored")),
         )
     try:
         store = env.credentials()
@@ -187,52 +224,75 @@ def check_credentials(env: Env, base_url: str | None, now: dt.datetime) -> Findi
         return Finding(
             "local.credentials",
             "fail",
-            f"not logged in (profile {env.profile!r}, {where})",
-            remedy=f"{CMD_LOGIN}, or set MONCOMPTE_TOKEN",
+            Text(
+                N_("not logged in (profile {profile}, {where})"),
+                profile=repr(env.profile),
+                where=where,
+            ),
+            remedy=Text(N_("{command}, or set MONCOMPTE_TOKEN"), command=CMD_LOGIN),
         )
     details: dict[str, Any] = {"store": store.kind, "where": where, "expires_at": tokens.expires_at}
     if tokens.api_url and base_url and tokens.api_url.rstrip("/") != base_url.rstrip("/"):
         return Finding(
             "local.credentials",
             "fail",
-            f"the credential in {where} is for {tokens.api_url}, not {base_url}",
+            Text(
+                N_("the credential in {where} is for {url}, not {base_url}"),
+                where=where,
+                url=tokens.api_url,
+                base_url=base_url,
+            ),
             remedy=f"{CMD_LOGIN} --api-url {base_url}",
             details=details,
         )
     file_warning = _file_store_mode(store, env.profile)
     expires = _parse_expiry(tokens.expires_at)
+    text: Text
     if expires is None:
-        text = f"token from {where} (no expiry recorded)"
+        text = Text(N_("token from {where} (no expiry recorded)"), where=where)
     elif expires <= now:
         if not tokens.refresh_token:
             return Finding(
                 "local.credentials",
                 "fail",
-                f"the token in {where} expired on {expires.isoformat(timespec='minutes')}",
+                Text(
+                    N_("the token in {where} expired on {moment}"),
+                    where=where,
+                    moment=minute(expires),
+                ),
                 remedy=CMD_LOGIN,
                 details=details,
             )
-        text = (
-            f"token in {where} expired on {expires.isoformat(timespec='minutes')}; "
-            "it is renewed with the refresh token at the next request"
+        text = Text(
+            N_(
+                "token in {where} expired on {moment}; it is renewed with the refresh token "
+                "at the next request"
+            ),
+            where=where,
+            moment=minute(expires),
         )
     elif expires - now < dt.timedelta(days=1) and not tokens.refresh_token:
         return Finding(
             "local.credentials",
             "warn",
-            f"the token in {where} expires on {expires.isoformat(timespec='minutes')} "
-            "and cannot be renewed",
+            Text(
+                N_("the token in {where} expires on {moment} and cannot be renewed"),
+                where=where,
+                moment=minute(expires),
+            ),
             remedy=CMD_LOGIN,
             details=details,
         )
     else:
-        text = f"token in {where}, valid until {expires.isoformat(timespec='minutes')}"
+        text = Text(
+            N_("token in {where}, valid until {moment}"), where=where, moment=minute(expires)
+        )
     if file_warning:
         problem, path = file_warning
         return Finding(
             "local.credentials",
             "warn",
-            f"{text}; {problem}",
+            semicolons([text, problem]),
             remedy=f"chmod 600 {path}",
             details=details,
         )
@@ -249,7 +309,7 @@ def _parse_expiry(value: str | None) -> dt.datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-def _file_store_mode(store: Any, profile: str) -> tuple[str, Path] | None:
+def _file_store_mode(store: Any, profile: str) -> tuple[Text, Path] | None:
     """The plaintext credential file must stay private (0600): (problem, path) if not."""
     if getattr(store, "kind", None) != "file":
         return None
@@ -259,5 +319,7 @@ def _file_store_mode(store: Any, profile: str) -> tuple[str, Path] | None:
     except (OSError, AttributeError):
         return None
     if mode & 0o077:
-        return f"the credential file is readable by others (mode {mode:o})", path
+        return Text(
+            N_("the credential file is readable by others (mode {mode})"), mode=f"{mode:o}"
+        ), path
     return None

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
 from domain.diagnose import Finding
+from domain.i18n import N_, Text
 
 # --- the target ---------------------------------------------------------------------------
 
@@ -84,7 +85,7 @@ class ProxyChoice:
     proxy: str | None = None  # the full URL, credentials included: never print it
     variable: str | None = None
     bypass: str | None = None  # the NO_PROXY entry that sends it direct
-    problem: str | None = None
+    problem: Text | None = None
 
     @property
     def shown(self) -> str | None:
@@ -171,14 +172,18 @@ def proxy_for(url: str, environ: Mapping[str, str]) -> ProxyChoice:
     problem = None
     parts = urlsplit(proxy)
     if parts.scheme not in ("http", "https", "socks5", "socks5h"):
-        problem = f"unsupported proxy scheme {parts.scheme!r} in {variable}"
+        problem = Text(
+            N_("unsupported proxy scheme {scheme} in {variable}"),
+            scheme=repr(parts.scheme),
+            variable=variable,
+        )
     else:
         try:
             parts.port  # noqa: B018 - parsing is the check
         except ValueError:
-            problem = f"{variable} has an invalid port"
+            problem = Text(N_("{variable} has an invalid port"), variable=variable)
         if not parts.hostname:
-            problem = f"{variable} names no host"
+            problem = Text(N_("{variable} names no host"), variable=variable)
     return ProxyChoice(proxy=proxy, variable=variable, problem=problem)
 
 
@@ -190,30 +195,50 @@ def check_proxy(url: str, environ: Mapping[str, str]) -> Finding:
         return Finding(
             "local.proxy",
             "warn",
-            f"{choice.problem}: {choice.shown}",
-            remedy=f"fix or unset {choice.variable}",
+            Text(N_("{problem}: {proxy}"), problem=choice.problem, proxy=str(choice.shown)),
+            remedy=Text(N_("fix or unset {variable}"), variable=str(choice.variable)),
             details=details,
         )
     if choice.proxy is None:
         if choice.bypass:
-            text = f"direct to {target.host} (NO_PROXY entry {choice.bypass!r})"
+            text = Text(
+                N_("direct to {host} (NO_PROXY entry {entry})"),
+                host=target.host,
+                entry=repr(choice.bypass),
+            )
         else:
-            text = f"direct to {target.host} (no proxy set for {target.scheme})"
+            text = Text(
+                N_("direct to {host} (no proxy set for {scheme})"),
+                host=target.host,
+                scheme=target.scheme,
+            )
         return Finding("local.proxy", "ok", text, details=details)
     if target.is_loopback:
         # A proxy cannot reach this machine's loopback: almost always a forgotten NO_PROXY.
         return Finding(
             "local.proxy",
             "warn",
-            f"requests to {target.host} go through the proxy {choice.shown} "
-            f"({choice.variable}), which cannot reach this machine's loopback",
-            remedy=f"add {target.host} to NO_PROXY",
+            Text(
+                N_(
+                    "requests to {host} go through the proxy {proxy} ({variable}), which "
+                    "cannot reach this machine's loopback"
+                ),
+                host=target.host,
+                proxy=str(choice.shown),
+                variable=str(choice.variable),
+            ),
+            remedy=Text(N_("add {host} to NO_PROXY"), host=target.host),
             details=details,
         )
     return Finding(
         "local.proxy",
         "ok",
-        f"through the proxy {choice.shown} ({choice.variable}); {target.host} is not in NO_PROXY",
+        Text(
+            N_("through the proxy {proxy} ({variable}); {host} is not in NO_PROXY"),
+            proxy=str(choice.shown),
+            variable=str(choice.variable),
+            host=target.host,
+        ),
         details=details,
     )
 
@@ -223,53 +248,82 @@ def check_proxy(url: str, environ: Mapping[str, str]) -> Finding:
 
 def probe_dns(target: Target, choice: ProxyChoice) -> Finding:
     if target.is_ip:
-        return Finding("net.dns", "ok", f"{target.host} is an IP address: no lookup needed")
+        return Finding(
+            "net.dns",
+            "ok",
+            Text(N_("{host} is an IP address: no lookup needed"), host=target.host),
+        )
     started = time.monotonic()
     try:
         infos = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError, OSError) as exc:
+        # The system's reason (getaddrinfo's) is shown as it is.
         reason = getattr(exc, "strerror", None) or str(exc)
         if choice.proxy:
             return Finding(
                 "net.dns",
                 "warn",
-                f"{target.host} does not resolve here ({reason}); the proxy "
-                f"{choice.shown} resolves it, so this may be fine",
+                Text(
+                    N_(
+                        "{host} does not resolve here ({reason}); the proxy {proxy} resolves "
+                        "it, so this may be fine"
+                    ),
+                    host=target.host,
+                    reason=reason,
+                    proxy=str(choice.shown),
+                ),
             )
         return Finding(
             "net.dns",
             "fail",
-            f"cannot resolve {target.host}: {reason}",
-            remedy="check the API URL (moncompte config get api_url) and the DNS or network "
-            "connection",
+            Text(N_("cannot resolve {host}: {reason}"), host=target.host, reason=reason),
+            remedy=Text(
+                N_(
+                    "check the API URL (moncompte config get api_url) and the DNS or network "
+                    "connection"
+                )
+            ),
         )
     ms = (time.monotonic() - started) * 1000
     addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
-    shown = ", ".join(addresses[:4]) + (
-        f" and {len(addresses) - 4} more" if len(addresses) > 4 else ""
-    )
+    shown: str | Text = ", ".join(addresses[:4])
+    if len(addresses) > 4:
+        shown = Text(N_("{addresses} and {n} more"), addresses=shown, n=len(addresses) - 4)
     return Finding(
         "net.dns",
         "ok",
-        f"{target.host} resolves to {shown} ({ms:.0f} ms)",
+        Text(
+            N_("{host} resolves to {addresses} ({ms} ms)"),
+            host=target.host,
+            addresses=shown,
+            ms=int(f"{ms:.0f}"),
+        ),
         details={"addresses": addresses, "ms": round(ms, 1)},
     )
 
 
-def endpoint(target: Target, choice: ProxyChoice) -> tuple[str, int, str]:
+def endpoint(target: Target, choice: ProxyChoice) -> tuple[str, int, str | Text]:
     """Where the TCP connection goes: the proxy when one is used, else the API."""
     if choice.proxy:
         parts = urlsplit(choice.proxy)
         default = (
             443 if parts.scheme == "https" else 1080 if parts.scheme.startswith("socks") else 80
         )
-        return parts.hostname or "", parts.port or default, f"proxy {choice.shown}"
+        return (
+            parts.hostname or "",
+            parts.port or default,
+            Text(N_("proxy {proxy}"), proxy=str(choice.shown)),
+        )
     return target.host, target.port, f"{target.host}:{target.port}"
 
 
 def reason(exc: BaseException) -> str:
+    """Why a connection failed: the system's or the TLS library's words, shown as they are
+    (a timeout is ours)."""
     if isinstance(exc, socket.timeout | TimeoutError):
-        return "timed out"
+        return Text(N_("timed out"))
+    if len(exc.args) == 1 and isinstance(exc.args[0], Text):  # ours (str() would drop it)
+        return exc.args[0]
     if isinstance(exc, ssl.SSLCertVerificationError):
         return exc.verify_message or str(exc)
     return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
@@ -285,14 +339,18 @@ def probe_tcp(target: Target, choice: ProxyChoice, timeout: float) -> Finding:
         return Finding(
             "net.tcp",
             "fail",
-            f"cannot connect to {what}: {reason(exc)}",
-            remedy="check the API URL (moncompte config get api_url), the network and any "
-            "firewall; if the service is down, try again later",
+            Text(N_("cannot connect to {what}: {reason}"), what=what, reason=reason(exc)),
+            remedy=Text(
+                N_(
+                    "check the API URL (moncompte config get api_url), the network and any "
+                    "firewall; if the service is down, try again later"
+                )
+            ),
             details={"host": host, "port": port},
         )
     return Finding(
         "net.tcp",
         "ok",
-        f"connected to {what} in {ms:.0f} ms",
+        Text(N_("connected to {what} in {ms} ms"), what=what, ms=int(f"{ms:.0f}")),
         details={"host": host, "port": port, "ms": round(ms, 1)},
     )

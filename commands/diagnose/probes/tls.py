@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from commands.diagnose.probes.network import ProxyChoice, Target, endpoint, reason
 from domain.diagnose import Finding, evaluate_tls
+from domain.i18n import N_, Text
 
 
 def ssl_context(environ: Mapping[str, str]) -> ssl.SSLContext:
@@ -50,7 +51,12 @@ def _connect_tunnel(sock: socket.socket, target: Target, choice: ProxyChoice) ->
     status_line = answer.split(b"\r\n", 1)[0].decode("latin-1", "replace")
     fields = status_line.split(" ", 2)
     if len(fields) < 2 or fields[1] != "200":
-        raise ConnectionError(f"the proxy refused the tunnel ({status_line or 'no answer'})")
+        raise ConnectionError(
+            Text(
+                N_("the proxy refused the tunnel ({answer})"),
+                answer=status_line or Text(N_("no answer")),
+            )
+        )
 
 
 def probe_tls(
@@ -61,10 +67,17 @@ def probe_tls(
     now: dt.datetime,
 ) -> Finding:
     if target.scheme != "https":
-        why = "on loopback" if target.is_loopback else "(refused by the client off loopback)"
-        return Finding("net.tls", "skip", f"plain http {why}: no TLS to check")
+        if target.is_loopback:
+            text = Text(N_("plain http on loopback: no TLS to check"))
+        else:
+            text = Text(N_("plain http (refused by the client off loopback): no TLS to check"))
+        return Finding("net.tls", "skip", text)
     if choice.proxy and urlsplit(choice.proxy).scheme.startswith("socks"):
-        return Finding("net.tls", "skip", f"through the SOCKS proxy {choice.shown}: not probed")
+        return Finding(
+            "net.tls",
+            "skip",
+            Text(N_("through the SOCKS proxy {proxy}: not probed"), proxy=str(choice.shown)),
+        )
     host, port, what = endpoint(target, choice)
     try:
         context = ssl_context(environ)
@@ -72,8 +85,8 @@ def probe_tls(
         return Finding(
             "net.tls",
             "fail",
-            f"cannot load the trust store: {reason(exc)}",
-            remedy="check SSL_CERT_FILE / SSL_CERT_DIR",
+            Text(N_("cannot load the trust store: {reason}"), reason=reason(exc)),
+            remedy=Text(N_("check SSL_CERT_FILE / SSL_CERT_DIR")),
         )
     try:
         with socket.create_connection((host, port), timeout=timeout) as raw:
@@ -86,20 +99,32 @@ def probe_tls(
         return Finding(
             "net.tls",
             "fail",
-            f"certificate of {target.host} not trusted: {reason(exc)}",
-            remedy="behind a TLS-inspecting proxy, point SSL_CERT_FILE at its CA bundle; "
-            "otherwise do not continue: the connection may be intercepted",
+            Text(
+                N_("certificate of {host} not trusted: {reason}"),
+                host=target.host,
+                reason=reason(exc),
+            ),
+            remedy=Text(
+                N_(
+                    "behind a TLS-inspecting proxy, point SSL_CERT_FILE at its CA bundle; "
+                    "otherwise do not continue: the connection may be intercepted"
+                )
+            ),
         )
     except (OSError, ssl.SSLError) as exc:
         return Finding(
             "net.tls",
             "fail",
-            f"TLS handshake with {what} failed: {reason(exc)}",
-            remedy="check the API URL (is it really https?) and any proxy in between",
+            Text(N_("TLS handshake with {what} failed: {reason}"), what=what, reason=reason(exc)),
+            remedy=Text(N_("check the API URL (is it really https?) and any proxy in between")),
         )
     not_after_text = cert.get("notAfter")
     if not isinstance(not_after_text, str):
-        return Finding("net.tls", "ok", f"{protocol}: certificate verified (no expiry date given)")
+        return Finding(
+            "net.tls",
+            "ok",
+            Text(N_("{protocol}: certificate verified (no expiry date given)"), protocol=protocol),
+        )
     not_after = dt.datetime.fromtimestamp(ssl.cert_time_to_seconds(not_after_text), dt.UTC)
     issuer = _issuer(cert)
     return evaluate_tls(protocol, not_after, now, issuer)
