@@ -12,9 +12,10 @@ from typing import Any
 from cli import __version__
 from cli.context import Env
 from cli.errors import UsageError, scrub
-from cli.i18n import _
+from cli.i18n import _, localized
 from commands.diagnose.runner import Run
 from domain.diagnose import Finding, build_report, report_markdown
+from domain.i18n import N_, Text
 
 REPORT_SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".json": "json"}
 
@@ -25,7 +26,9 @@ def report_format(path: Path | None) -> str | None:
     fmt = REPORT_SUFFIXES.get(path.suffix.lower())
     if fmt is None:
         raise UsageError(
-            f"--report {path}: the file name must end in .md or .json (the format follows it)"
+            _(
+                "--report {path}: the file name must end in .md or .json (the format follows it)"
+            ).format(path=path)
         )
     return fmt
 
@@ -36,13 +39,19 @@ def write_report(env: Env, path: Path, fmt: str, report: dict[str, Any]) -> None
     text = (
         json.dumps(report, indent=2, ensure_ascii=False) + "\n"
         if fmt == "json"
-        else report_markdown(report)
+        # Markdown is for people (the user and support): in the user's language. JSON
+        # keeps the English sentences, like -o json.
+        else report_markdown(report, say=localized)
     )
     try:
         # Scrubbed again as a last guard: the report copies only listed fields already.
         atomic_write_text(path, scrub(text), mode=0o600)
     except OSError as exc:
-        raise UsageError(f"cannot write the support file {path}: {exc.strerror or exc}") from None
+        raise UsageError(
+            _("cannot write the support file {path}: {reason}").format(
+                path=path, reason=exc.strerror or exc
+            )
+        ) from None
     env.out.notice(_("support file written to {path}").format(path=path))
 
 
@@ -65,5 +74,7 @@ def support_report(run: Run, findings: list[Finding], summary: dict[str, Any]) -
         },
         api_url=redact_url(run.target_url) if run.target_url else None,
         summary=summary,
-        account_error=error[1] if error else ("account checks not run" if data is None else None),
+        account_error=error[1]
+        if error
+        else (Text(N_("account checks not run")) if data is None else None),
     )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from domain.diagnose.account import AccountData
 from domain.diagnose.findings import Finding
+from domain.i18n import N_, Text
 
 # --- the support file --------------------------------------------------------------------
 
@@ -91,73 +92,143 @@ def _md(text: Any) -> str:
     return "-" if text is None or text == "" else str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def report_markdown(report: Mapping[str, Any]) -> str:
-    """The support file for people: what to read out or paste into the contact form."""
-    lines = ["# Support file (moncompte diagnose)", ""]
-    lines.append(f"Generated {report['generated_at']} - {report['summary'].get('text', '')}")
-    lines += ["", "## Customer", ""]
+REF_LABELS = {
+    "contracts": N_("contracts"),
+    "invoices": N_("invoices"),
+    "claims": N_("claims"),
+    "returns": N_("returns"),
+    "other": N_("other"),
+}
+CHANNELS = (
+    ("phone", N_("Phone: {value}")),
+    ("email", N_("Email: {value}")),
+    ("form_url", N_("Form: {value}")),
+    ("postal_address", N_("Postal address: {value}")),
+)
+
+
+def report_markdown(report: Mapping[str, Any], say: Callable[[Any], str] = str) -> str:
+    """The support file for people: what to read out or paste into the contact form.
+
+    `say` words a `Text` in the reader's language (the CLI's `localized`; English by
+    default). Headings, labels, findings and remedies are worded; check ids, statuses,
+    references, codes (a contract's kind and status) and timestamps stay as they are, for
+    support to search.
+    """
+
+    def t(template: str, **args: Any) -> str:
+        return say(Text(template, **args))
+
+    def md(value: Any) -> str:
+        return _md(say(value) if value is not None else None)
+
+    lines = ["# " + t(N_("Support file (moncompte diagnose)")), ""]
+    lines.append(
+        t(
+            N_("Generated {moment} - {summary}"),
+            moment=str(report["generated_at"]),
+            summary=report["summary"].get("text", ""),
+        )
+    )
+    lines += ["", "## " + t(N_("Customer")), ""]
     customer = report.get("customer")
     if customer:
-        lines.append(f"- Customer number: {_md(customer.get('customer_number'))}")
-        lines.append(f"- Name: {_md(customer.get('name'))}")
-        lines.append(f"- Terms version accepted: {_md(customer.get('terms_version_accepted'))}")
-    else:
         lines.append(
-            f"- Unknown ({_md(report.get('account_error') or 'account data unavailable')})"
+            "- " + t(N_("Customer number: {value}"), value=_md(customer.get("customer_number")))
         )
+        lines.append("- " + t(N_("Name: {value}"), value=_md(customer.get("name"))))
+        lines.append(
+            "- "
+            + t(
+                N_("Terms version accepted: {value}"),
+                value=_md(customer.get("terms_version_accepted")),
+            )
+        )
+    else:
+        why = report.get("account_error") or Text(N_("account data unavailable"))
+        lines.append("- " + t(N_("Unknown ({reason})"), reason=md(why)))
     pm = report.get("payment_method")
     if pm:
         lines.append(
-            f"- Payment: SEPA debit {_md(pm.get('iban_masked'))} ({_md(pm.get('bank_name'))}), "
-            f"mandate {_md(pm.get('mandate_reference'))}"
+            "- "
+            + t(
+                N_("Payment: SEPA debit {iban} ({bank}), mandate {mandate}"),
+                iban=_md(pm.get("iban_masked")),
+                bank=_md(pm.get("bank_name")),
+                mandate=_md(pm.get("mandate_reference")),
+            )
         )
     if report.get("contracts"):
+        headers = [t(N_("id")), t(N_("kind")), t(N_("offer")), t(N_("status"))]
         lines += [
             "",
-            "## Contracts",
+            "## " + t(N_("Contracts")),
             "",
-            "| id | kind | offer | status |",
+            "| " + " | ".join(headers) + " |",
             "| --- | --- | --- | --- |",
         ]
         for c in report["contracts"]:
             lines.append(
                 f"| {_md(c['id'])} | {_md(c['kind'])} | {_md(c['offer'])} | {_md(c['status'])} |"
             )
-    lines += ["", "## What failed", ""]
+    lines += ["", "## " + t(N_("What failed")), ""]
     problems = report.get("problems") or []
     if not problems:
-        lines.append("Nothing: every check passed or was skipped.")
+        lines.append(t(N_("Nothing: every check passed or was skipped.")))
     for p in problems:
         cited = f" [{', '.join(p['refs'])}]" if p.get("refs") else ""
-        when = _md(p.get("checked_at"))
-        lines.append(f"- **{p['status']}** `{p['id']}` at {when}: {_md(p['finding'])}{cited}")
+        line = t(
+            N_("{status} {check} at {moment}: {finding}"),
+            status=f"**{p['status']}**",
+            check=f"`{p['id']}`",
+            moment=_md(p.get("checked_at")),
+            finding=md(p["finding"]),
+        )
+        lines.append(f"- {line}{cited}")
         if p.get("remedy"):
-            lines.append(f"  - what to do: {_md(p['remedy'])}")
+            lines.append("  - " + t(N_("what to do: {remedy}"), remedy=md(p["remedy"])))
     refs = report.get("references") or {}
     if any(refs.values()):
-        lines += ["", "## References concerned", ""]
+        lines += ["", "## " + t(N_("References concerned")), ""]
         for kind, ids in refs.items():
             if ids:
-                lines.append(f"- {kind}: {', '.join(ids)}")
-    lines += ["", "## All checks", "", "| check | status | finding |", "| --- | --- | --- |"]
+                label = t(REF_LABELS[kind]) if kind in REF_LABELS else kind
+                lines.append("- " + t(N_("{kind}: {ids}"), kind=label, ids=", ".join(ids)))
+    headers = [t(N_("check")), t(N_("status")), t(N_("finding"))]
+    lines += [
+        "",
+        "## " + t(N_("All checks")),
+        "",
+        "| " + " | ".join(headers) + " |",
+        "| --- | --- | --- |",
+    ]
     for c in report.get("checks") or []:
-        lines.append(f"| {_md(c['id'])} | {_md(c['status'])} | {_md(c['finding'])} |")
-    lines += ["", "## System", ""]
+        lines.append(f"| {_md(c['id'])} | {_md(c['status'])} | {md(c['finding'])} |")
+    lines += ["", "## " + t(N_("System")), ""]
     tool, system = report.get("tool") or {}, report.get("system") or {}
-    lines.append(f"- Tool: {_md(tool.get('name'))} {_md(tool.get('version'))}")
-    for key, value in system.items():
+    lines.append(
+        "- "
+        + t(
+            N_("Tool: {name} {version}"),
+            name=_md(tool.get("name")),
+            version=_md(tool.get("version")),
+        )
+    )
+    for key, value in system.items():  # platform, python: names of things, as they are
         lines.append(f"- {key}: {_md(value)}")
-    lines.append(f"- API: {_md(report.get('api_url'))}")
-    lines += ["", "## Support channels", ""]
+    lines.append("- " + t(N_("API: {url}"), url=_md(report.get("api_url"))))
+    lines += ["", "## " + t(N_("Support channels")), ""]
     support = report.get("support") or {}
-    for key, label in (
-        ("phone", "Phone"),
-        ("email", "Email"),
-        ("form_url", "Form"),
-        ("postal_address", "Postal address"),
-    ):
-        lines.append(f"- {label}: {_md(support.get(key))}")
+    for key, label in CHANNELS:
+        lines.append("- " + t(label, value=_md(support.get(key))))
     mediator = report.get("mediator")
     if mediator and mediator.get("name"):
-        lines.append(f"- Mediator: {_md(mediator.get('name'))} {_md(mediator.get('url'))}")
+        lines.append(
+            "- "
+            + t(
+                N_("Mediator: {name} {url}"),
+                name=_md(mediator.get("name")),
+                url=_md(mediator.get("url")),
+            )
+        )
     return "\n".join(lines) + "\n"
