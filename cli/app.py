@@ -176,21 +176,29 @@ def _register(app: typer.Typer, entry: Entry) -> None:
 def _load(entry: Entry) -> Any:
     import importlib
 
-    from cli.errors import MoncompteError
-
     try:
         module = importlib.import_module(entry.module)
     except ModuleNotFoundError as exc:
         if exc.name == entry.module:
-            raise MoncompteError(f"command '{entry.name}' is not available in this build") from exc
+            raise _unavailable(entry.name) from exc
         raise
     obj = getattr(module, entry.attr, None)
     if obj is None:
         # Tolerate either shape: a group `app`, or a function named after the command.
         obj = getattr(module, "app", None) or getattr(module, entry.name.replace("-", "_"), None)
     if obj is None:
-        raise MoncompteError(f"command '{entry.name}' is not available in this build")
+        raise _unavailable(entry.name)
+
     return obj
+
+
+def _unavailable(name: str) -> Exception:
+    from cli.errors import MoncompteError
+    from cli.i18n import _
+
+    return MoncompteError(
+        _("command '{command}' is not available in this build").format(command=name)
+    )
 
 
 # --- main ---------------------------------------------------------------------------------------
@@ -219,6 +227,9 @@ def main(
 
     if env is None:
         env = Env(*streams) if streams else Env()
+    # The ambient language now, for the global options' errors; _run refines it with the
+    # profile's `locale` once the options (--profile) are known.
+    _activate_ambient(env)
     try:
         options, rest = scan_globals(args)
         env.options = env.options.merged(options)
@@ -305,11 +316,20 @@ def _activate_messages(env: Env) -> None:
 
     try:
         locale = env.locale
-    except MoncompteError:  # a corrupt config: reported by the command that reads it
+    except MoncompteError:  # a corrupt config: reported (in LANG's language) by its reader
+        _activate_ambient(env)
         return
     from cli import i18n
 
     i18n.activate(locale)
+
+
+def _activate_ambient(env: Env) -> None:
+    """The language of LC_ALL/LC_MESSAGES/LANG in the run's environment (not a previous
+    run's, in-process tests switch it)."""
+    from cli import i18n
+
+    i18n.activate(i18n.language_from_environ(dict(env.environ)))
 
 
 def _available() -> list[str]:

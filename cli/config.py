@@ -20,7 +20,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from cli.errors import UsageError
-from cli.files import atomic_write_text
+from cli.files import atomic_write_text, os_reason
+from cli.i18n import _
 
 Value = str | int | float | bool
 
@@ -34,7 +35,7 @@ _BARE_KEY_RE = re.compile(r"[A-Za-z0-9_-]+")
 def _choice(*allowed: str) -> Callable[[str], Value]:
     def parse(raw: str) -> Value:
         if raw not in allowed:
-            raise ValueError(f"expected one of {', '.join(allowed)}")
+            raise ValueError(_("expected one of {choices}").format(choices=", ".join(allowed)))
         return raw
 
     return parse
@@ -43,20 +44,24 @@ def _choice(*allowed: str) -> Callable[[str], Value]:
 def _api_url(raw: str) -> Value:
     parts = urlsplit(raw)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("expected an http(s):// URL")
+        raise ValueError(_("expected an http(s):// URL"))
     return raw.rstrip("/")
 
 
 def _timeout(raw: str) -> Value:
-    value = float(raw)  # ValueError explains itself
+    above_zero = _("expected a number of seconds above 0")
+    try:
+        value = float(raw)
+    except ValueError:  # Python's own wording ("could not convert string…") is English
+        raise ValueError(above_zero) from None
     if not math.isfinite(value) or value <= 0:
-        raise ValueError("expected a number of seconds above 0")
+        raise ValueError(above_zero)
     return int(value) if value.is_integer() else value
 
 
 def _text(raw: str) -> Value:
     if not raw.strip():
-        raise ValueError("expected a non-empty value")
+        raise ValueError(_("expected a non-empty value"))
     return raw
 
 
@@ -87,7 +92,9 @@ KEYS: dict[str, KeySpec] = {
 def check_profile_name(name: str) -> str:
     if not _PROFILE_RE.fullmatch(name):
         raise UsageError(
-            f"invalid profile name {name!r}: use letters, digits, '-' and '_' (64 at most)"
+            _("invalid profile name {name}: use letters, digits, '-' and '_' (64 at most)").format(
+                name=repr(name)
+            )
         )
     return name
 
@@ -96,11 +103,20 @@ def parse_value(key: str, raw: str) -> Value:
     """Validate a value given on the command line for `key`; exit 2 with why if wrong."""
     spec = KEYS.get(key)
     if spec is None:
-        raise UsageError(f"unknown config key {key!r}", hint=f"valid keys: {', '.join(KEYS)}")
+        raise unknown_key(key)
     try:
         return spec.parse(raw)
     except ValueError as exc:
-        raise UsageError(f"invalid value for {key}: {raw!r} ({exc})") from None
+        raise UsageError(
+            _("invalid value for {key}: {value} ({why})").format(key=key, value=repr(raw), why=exc)
+        ) from None
+
+
+def unknown_key(key: str) -> UsageError:
+    return UsageError(
+        _("unknown config key {key}").format(key=repr(key)),
+        hint=_("valid keys: {keys}").format(keys=", ".join(KEYS)),
+    )
 
 
 def config_dir(environ: Mapping[str, str]) -> Path:
@@ -127,26 +143,35 @@ class ConfigFile:
         except FileNotFoundError:
             return cls(path)
         except OSError as exc:
-            raise UsageError(f"cannot read config file {path}: {exc.strerror}") from None
+            raise UsageError(
+                _("cannot read config file {path}: {reason}").format(
+                    path=path, reason=os_reason(exc)
+                )
+            ) from None
         import tomllib  # only when there is a file to parse
 
         try:
             data = tomllib.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise UsageError(
-                f"config file {path} is not valid TOML ({exc}); it was left untouched",
-                hint="fix or remove it",
+                _("config file {path} is not valid TOML ({why}); it was left untouched").format(
+                    path=path, why=exc
+                ),
+                hint=_("fix or remove it"),
             ) from None
         profiles_raw = data.pop("profiles", {})
         if not isinstance(profiles_raw, dict):
-            raise _corrupt(path, "'profiles' must be a table")
+            raise _corrupt(path, _("'profiles' must be a table"))
         profiles: dict[str, dict[str, Value]] = {}
         for name, table in profiles_raw.items():
             if not isinstance(table, dict):
-                raise _corrupt(path, f"profile {name!r} must be a table")
+                raise _corrupt(path, _("profile {name} must be a table").format(name=repr(name)))
             for key, value in table.items():
                 if not isinstance(value, str | int | float | bool):
-                    raise _corrupt(path, f"{name}.{key} must be a string, number or boolean")
+                    raise _corrupt(
+                        path,
+                        _("{key} must be a string, number or boolean").format(key=f"{name}.{key}"),
+                    )
             profiles[name] = dict(table)
         return cls(path, profiles, data)
 
@@ -168,14 +193,20 @@ class ConfigFile:
         if self.other:
             # Only our own tables are written back; refuse rather than drop someone's data.
             raise UsageError(
-                f"config file {self.path} has tables this version does not know "
-                f"({', '.join(self.other)}); not rewriting it"
+                _(
+                    "config file {path} has tables this version does not know ({tables}); "
+                    "not rewriting it"
+                ).format(path=self.path, tables=", ".join(self.other))
             )
         atomic_write_text(self.path, dumps({"profiles": self.profiles}), mode=0o600)
 
 
 def _corrupt(path: Path, why: str) -> UsageError:
-    return UsageError(f"config file {path} is not a valid moncompte config: {why}; left untouched")
+    return UsageError(
+        _("config file {path} is not a valid moncompte config: {why}; left untouched").format(
+            path=path, why=why
+        )
+    )
 
 
 # --- tiny TOML writer --------------------------------------------------------------------

@@ -29,6 +29,7 @@ from cli.config import (
     config_dir,
 )
 from cli.errors import OutputClosed, UsageError, register_secret, scrub
+from cli.i18n import N_, _, translated
 from cli.options import GlobalOptions
 
 if TYPE_CHECKING:
@@ -40,7 +41,22 @@ if TYPE_CHECKING:
 DEFAULT_TIMEOUT = 15.0
 # A day: far beyond any useful wait, and far below what a socket accepts (about 2**63 ns).
 MAX_TIMEOUT_S = 86_400
-SANDBOX_NOTICE = "sandbox: demo data — moncompte login to use a real account"
+SANDBOX_NOTICE = N_("sandbox: demo data — moncompte login to use a real account")
+
+
+def source_label(source: str) -> str:
+    """Where a setting comes from (`Env.setting`'s "flag", "env VAR", "profile NAME",
+    "LANG", "default"), in the user's language: json and csv keep the machine value."""
+    kind, _space, name = source.partition(" ")
+    if kind == "flag":
+        return _("flag")
+    if kind == "default":
+        return _("default")
+    if kind == "env":
+        return _("environment {variable}").format(variable=name)
+    if kind == "profile":
+        return _("profile {profile}").format(profile=name)
+    return source
 
 
 # Answers taken as yes at a confirmation, in English and in French.
@@ -202,7 +218,11 @@ class Env:
     def output(self) -> str:
         value, source = self.setting("output")
         if value not in FORMATS:
-            raise UsageError(f"invalid output format {value!r} ({source})")
+            raise UsageError(
+                _("invalid output format {value} ({source})").format(
+                    value=repr(value), source=source_label(source)
+                )
+            )
         return str(value)
 
     @property
@@ -214,8 +234,9 @@ class Env:
             or not 0 < value <= MAX_TIMEOUT_S
         ):
             raise UsageError(
-                f"invalid timeout {value!r} ({source}): expected seconds above 0, "
-                f"at most {MAX_TIMEOUT_S}"
+                _(
+                    "invalid timeout {value} ({source}): expected seconds above 0, at most {max}"
+                ).format(value=repr(value), source=source_label(source), max=MAX_TIMEOUT_S)
             )
         return float(value)
 
@@ -241,7 +262,9 @@ class Env:
             try:
                 return dt.date.fromisoformat(fixed)
             except ValueError:
-                raise UsageError(f"MONCOMPTE_TODAY={fixed!r} is not a YYYY-MM-DD date") from None
+                raise UsageError(
+                    _("MONCOMPTE_TODAY={value} is not a YYYY-MM-DD date").format(value=repr(fixed))
+                ) from None
         return dt.date.today()
 
     def now(self) -> dt.datetime:
@@ -281,9 +304,10 @@ class Env:
     def prompt(self, text: str, *, secret: bool = False, flag: str = "") -> str:
         """Ask on the terminal; without one, fail with exit 2 naming the flag that answers."""
         if not self.can_prompt:
+            what = text.rstrip(": ").lower()
             raise UsageError(
-                f"cannot ask for {text.rstrip(': ').lower()} without a terminal",
-                hint=f"give {flag}" if flag else None,
+                _("cannot ask for {what} without a terminal").format(what=what),
+                hint=_("give {flag}").format(flag=flag) if flag else None,
             )
         if secret and self.stdin is sys.stdin:
             import getpass
@@ -321,7 +345,8 @@ class Env:
             from cli.sandbox import connect
 
             self._sandbox = connect(self)
-            self.out.notice(SANDBOX_NOTICE)
+            self.out.notice(translated(SANDBOX_NOTICE))
+
         return self._sandbox
 
     def credentials(self, kind: str | None = None) -> CredentialStore:

@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from cli.errors import AuthError, UsageError, register_secret
-from cli.files import atomic_write_text
+from cli.files import atomic_write_text, os_reason
+from cli.i18n import N_, _, localized, translated
+from domain.i18n import Text
 
 SERVICE = "moncompte"
 KEYRING_TIMEOUT = 3.0
@@ -93,10 +95,14 @@ class CredentialStore(Protocol):
 
 # --- keyring ---------------------------------------------------------------------------------
 
-_KEYRING_HINT = (
+_KEYRING_HINT = N_(
     "unlock the keyring, choose a backend with PYTHON_KEYRING_BACKEND, "
     "or use 'moncompte login --insecure-storage' (0600 file) or MONCOMPTE_TOKEN"
 )
+
+
+def _keyring_hint() -> str:
+    return translated(_KEYRING_HINT)
 
 
 class KeyringStore:
@@ -129,8 +135,10 @@ class KeyringStore:
         thread.join(self.timeout)
         if thread.is_alive():
             raise AuthError(
-                f"the keyring did not answer within {self.timeout:g} s ({what})",
-                hint=_KEYRING_HINT,
+                _("the keyring did not answer within {seconds} s ({operation})").format(
+                    seconds=f"{self.timeout:g}", operation=_operation(what)
+                ),
+                hint=_keyring_hint(),
             )
         if "error" in box:
             raise _translate(box["error"], what) from box["error"]
@@ -146,7 +154,7 @@ class KeyringStore:
         name = str(getattr(backend, "name", type(backend).__name__)).removesuffix(" Keyring")
         self._backend_name = name
         if isinstance(backend, keyring.backends.fail.Keyring | keyring.backends.null.Keyring):
-            raise _Unusable(f"no usable keyring backend ({name})")
+            raise _Unusable(_("no usable keyring backend ({name})").format(name=name))
         return backend
 
     def check(self) -> None:
@@ -161,8 +169,10 @@ class KeyringStore:
             return Tokens.from_mapping(json.loads(raw))
         except (ValueError, TypeError, AttributeError):
             raise AuthError(
-                f"the credential stored in the keyring for profile {profile!r} is unreadable",
-                hint="run 'moncompte login' again",
+                _(
+                    "the credential stored in the keyring for profile {profile} is unreadable"
+                ).format(profile=repr(profile)),
+                hint=_("run 'moncompte login' again"),
             ) from None
 
     def set(self, profile: str, tokens: Tokens) -> None:
@@ -185,7 +195,9 @@ class KeyringStore:
         if self._backend_name is None:
             with contextlib.suppress(AuthError):
                 self._call("inspect", self._backend)
-        return f"keyring ({self._backend_name or 'unavailable'})"
+        if self._backend_name is None:
+            return Text(N_("keyring (unavailable)"))
+        return Text(N_("keyring ({backend})"), backend=self._backend_name)
 
 
 class _Unusable(Exception):
@@ -195,21 +207,39 @@ class _Unusable(Exception):
 def _translate(exc: BaseException, what: str) -> BaseException:
     """Turn keyring's exceptions into one clear AuthError; let the rest through."""
     if isinstance(exc, _Unusable):
-        return AuthError(str(exc), hint=_KEYRING_HINT)
+        return AuthError(str(exc), hint=_keyring_hint())
     try:
         import keyring.errors as kerr
     except ImportError:
         return exc
     first_line = (str(exc).splitlines() or [""])[0]
     if isinstance(exc, kerr.NoKeyringError):
-        return AuthError(f"no usable keyring: {first_line}", hint=_KEYRING_HINT)
+        return AuthError(
+            _("no usable keyring: {reason}").format(reason=first_line), hint=_keyring_hint()
+        )
     if isinstance(exc, kerr.KeyringLocked):
-        return AuthError("the keyring is locked and cannot be unlocked here", hint=_KEYRING_HINT)
+        return AuthError(
+            _("the keyring is locked and cannot be unlocked here"), hint=_keyring_hint()
+        )
     if isinstance(exc, kerr.InitError):
-        return AuthError(f"the keyring failed to start: {first_line}", hint=_KEYRING_HINT)
+        return AuthError(
+            _("the keyring failed to start: {reason}").format(reason=first_line),
+            hint=_keyring_hint(),
+        )
     if isinstance(exc, kerr.KeyringError):
-        return AuthError(f"keyring error during {what}: {first_line}", hint=_KEYRING_HINT)
+        return AuthError(
+            _("keyring error during {operation}: {reason}").format(
+                operation=_operation(what), reason=first_line
+            ),
+            hint=_keyring_hint(),
+        )
     return exc
+
+
+def _operation(what: str) -> str:
+    """A keyring call ("read", "write", "delete", "inspect") in words."""
+    words = {"read": _("read"), "write": _("write"), "delete": _("delete"), "inspect": _("inspect")}
+    return words.get(what, what)
 
 
 # --- plain file (explicitly insecure) ----------------------------------------------------------
@@ -237,7 +267,8 @@ class FileStore:
             return None
         except (OSError, ValueError, TypeError, AttributeError):
             raise AuthError(
-                f"credential file {path} is unreadable", hint="run 'moncompte login' again"
+                _("credential file {path} is unreadable").format(path=path),
+                hint=_("run 'moncompte login' again"),
             ) from None
 
     def set(self, profile: str, tokens: Tokens) -> None:
@@ -251,7 +282,7 @@ class FileStore:
         return True
 
     def describe(self) -> str:
-        return f"file {self.path(self.profile)} (insecure)"
+        return Text(N_("file {path} (insecure)"), path=str(self.path(self.profile)))
 
 
 # --- read-only sources ---------------------------------------------------------------------
@@ -262,11 +293,17 @@ class _ReadOnly:
     writable = False
 
     def set(self, profile: str, tokens: Tokens) -> None:
-        raise UsageError(f"cannot store a credential in {self.describe()} (read-only)")
+        raise UsageError(
+            _("cannot store a credential in {store} (read-only)").format(
+                store=localized(self.describe())
+            )
+        )
 
     def delete(self, profile: str) -> bool:
         raise UsageError(
-            f"the credential comes from {self.describe()}; there is nothing stored to delete"
+            _("the credential comes from {store}; there is nothing stored to delete").format(
+                store=localized(self.describe())
+            )
         )
 
     def describe(self) -> str:  # pragma: no cover - overridden
@@ -286,7 +323,7 @@ class EnvTokenStore(_ReadOnly):
         return Tokens(access_token=self._token) if self._token else None
 
     def describe(self) -> str:
-        return f"environment {self.VAR}"
+        return Text(N_("environment {variable}"), variable=self.VAR)
 
 
 class TokenFileStore(_ReadOnly):
@@ -301,13 +338,17 @@ class TokenFileStore(_ReadOnly):
         try:
             token = self.path.read_text(encoding="utf-8").strip()
         except OSError as exc:
-            raise UsageError(f"cannot read token file {self.path}: {exc.strerror}") from None
+            raise UsageError(
+                _("cannot read token file {path}: {reason}").format(
+                    path=self.path, reason=os_reason(exc)
+                )
+            ) from None
         if not token:
-            raise UsageError(f"token file {self.path} is empty")
+            raise UsageError(_("token file {path} is empty").format(path=self.path))
         return Tokens(access_token=token)
 
     def describe(self) -> str:
-        return f"token file {self.path}"
+        return Text(N_("token file {path}"), path=str(self.path))
 
 
 class SandboxStore(_ReadOnly):
@@ -338,7 +379,7 @@ class SandboxStore(_ReadOnly):
         return self._tokens
 
     def describe(self) -> str:
-        return f"sandbox ({self.username}, no login needed)"
+        return Text(N_("sandbox ({username}, no login needed)"), username=self.username)
 
 
 class MemoryStore:

@@ -106,7 +106,10 @@ def outcome_check(command: str) -> Iterator[None]:
         yield
     except NetworkError as exc:
         if exc.outcome == "unknown":
-            exc.hint = f"check with '{command}' before trying again"
+            from cli.i18n import _
+
+            exc.hint = _("check with '{command}' before trying again").format(command=command)
+
         raise
 
 

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 from cli.credentials import CredentialStore, Tokens, expires_at_from
 from cli.errors import AuthError, MoncompteError, NetworkError, UsageError, from_problem
 from cli.httpx_lite import httpx
+from cli.i18n import _, localized
 from cli.retry import (
     IDEMPOTENT,
     MAYBE_DONE,
@@ -39,9 +40,10 @@ from cli.retry import (
     qs,
     retry_after_seconds,
     say_outcome,
+    transport_error,
     why,
 )
-from cli.urls import check_base_url, env_proxy, is_loopback
+from cli.urls import check_base_url, check_path, env_proxy, is_loopback
 
 # Importers of cli.http get these from here too.
 __all__ = [
@@ -159,20 +161,24 @@ class ApiClient:
             if issued_for and issued_for.rstrip("/") != self.base_url:
                 # Never send a token to a server it was not issued by.
                 raise AuthError(
-                    f"the credential of profile {self.profile!r} is for "
-                    f"{issued_for}, not {self.base_url}",
-                    hint=f"run 'moncompte login --api-url {self.base_url}' "
-                    "or choose another --profile",
+                    _("the credential of profile {profile} is for {issued_for}, not {url}").format(
+                        profile=repr(self.profile), issued_for=issued_for, url=self.base_url
+                    ),
+                    hint=_(
+                        "run 'moncompte login --api-url {url}' or choose another --profile"
+                    ).format(url=self.base_url),
                 )
         return self._tokens
 
     def _access_token(self) -> str:
         tokens = self._load_tokens()
         if tokens is None:
-            where = self.store.describe() if self.store else "no credential store"
+            where = localized(self.store.describe()) if self.store else _("no credential store")
             raise AuthError(
-                f"not logged in (profile {self.profile!r}, {where})",
-                hint="run 'moncompte login', or set MONCOMPTE_TOKEN",
+                _("not logged in (profile {profile}, {store})").format(
+                    profile=repr(self.profile), store=where
+                ),
+                hint=_("run 'moncompte login', or set MONCOMPTE_TOKEN"),
             )
         now = dt.datetime.fromtimestamp(self._clock(), dt.UTC)
         if tokens.refresh_token and tokens.expires_soon(now):
@@ -182,8 +188,8 @@ class ApiClient:
         if not (token.isascii() and token.isprintable()):
             # Could not even go into a header (httpx raised UnicodeEncodeError).
             raise AuthError(
-                "the access token is malformed (not printable ASCII)",
-                hint="run 'moncompte login' (or check MONCOMPTE_TOKEN / --token-file)",
+                _("the access token is malformed (not printable ASCII)"),
+                hint=_("run 'moncompte login' (or check MONCOMPTE_TOKEN / --token-file)"),
             )
         return token
 
@@ -213,13 +219,15 @@ class ApiClient:
             problem = json_or_none(response)
             detail = problem.get("detail") if isinstance(problem, dict) else None
             raise AuthError(
-                f"the session has expired and could not be renewed ({detail or 'refused'})",
-                hint="run 'moncompte login' again",
+                _("the session has expired and could not be renewed ({detail})").format(
+                    detail=detail or _("refused")
+                ),
+                hint=_("run 'moncompte login' again"),
                 status=response.status_code,
             )
         body = json_or_none(response)
         if not isinstance(body, dict):
-            raise AuthError("the server answered the token refresh without a token")
+            raise AuthError(_("the server answered the token refresh without a token"))
         now = dt.datetime.fromtimestamp(self._clock(), dt.UTC)
         fresh = Tokens(
             access_token=str(body["access_token"]),
@@ -255,7 +263,7 @@ class ApiClient:
     ) -> httpx.Response:
         """Send with auth, refresh and retries; return the final response whatever its status."""
         method = method.upper()
-        url = self._path(path)
+        url = check_path(path)
         hdrs = dict(headers or {})
         if method in MUTATIONS:
             hdrs["Idempotency-Key"] = idempotency_key or str(uuid.uuid4())
@@ -339,45 +347,11 @@ class ApiClient:
         self._sleep(delay)
 
     def _network_error(self, exc: httpx.TransportError) -> NetworkError:
-        error = self._plain_network_error(exc)
+        error = transport_error(exc, self.host)
         if self._lost is not None and not isinstance(exc, httpx.TimeoutException):
             # Refused or cut off, not merely slow: the server is gone.
             return self._lost(error)
         return error
-
-    def _plain_network_error(self, exc: httpx.TransportError) -> NetworkError:
-        if isinstance(exc, httpx.TimeoutException):
-            return NetworkError(
-                f"timed out talking to {self.host} ({why(exc)})",
-                hint="raise --timeout, or check the network",
-            )
-        if isinstance(exc, httpx.ConnectError):
-            return NetworkError(
-                f"cannot connect to {self.host}: {why(exc)}",
-                hint="check --api-url and the network (HTTPS_PROXY/NO_PROXY apply)",
-            )
-        return NetworkError(f"network error talking to {self.host}: {why(exc)}")
-
-    def _path(self, path: str) -> str:
-        if "://" in path or path.startswith("//"):
-            raise UsageError(
-                f"expected a path such as /v1/me, not a URL: {path!r}",
-                hint="the server is chosen with --api-url",
-            )
-        if any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 or 0xD800 <= ord(c) < 0xE000 for c in path):
-            # httpx would fail on these (InvalidURL, UnicodeEncodeError): an ID with a
-            # control character or undecodable bytes in it is bad input, not a crash.
-            raise UsageError(
-                f"invalid character in {path!r}",
-                hint="IDs are printable, e.g. CT-0000001",
-            )
-        route = path.split("?", 1)[0]
-        if route.endswith("/") or "//" in route:
-            raise UsageError(f"an empty ID in {path!r}", hint="give the ID, e.g. CT-0000001")
-        if any(part in (".", "..") for part in route.split("/")):
-            # httpx would resolve them: `contracts show ../invoices` must not read another route.
-            raise UsageError(f"invalid ID in {path!r}", hint="IDs look like CT-0000001")
-        return path if path.startswith("/") else "/" + path
 
     def _debug(self, message: str) -> None:
         if self._log is not None:
@@ -392,9 +366,12 @@ class ApiClient:
             # API never redirects a valid request: a wrong --api-url, or an odd ID.
             where = response.headers.get("Location", "")
             raise UsageError(
-                f"the server answered {response.status_code} (redirect to {where!r}) to "
-                f"{response.request.method} {response.request.url.path}",
-                hint="check the ID and --api-url (redirects are not followed)",
+                _("the server answered {status} (redirect to {where}) to {request}").format(
+                    status=response.status_code,
+                    where=repr(where),
+                    request=f"{response.request.method} {response.request.url.path}",
+                ),
+                hint=_("check the ID and --api-url (redirects are not followed)"),
                 status=response.status_code,
             )
         if response.status_code < 400:
@@ -410,7 +387,7 @@ class ApiClient:
         if retry_after and response.status_code in (429, 503):
             seconds = retry_after_seconds(retry_after, self._clock())
             if seconds is not None:
-                error.hint = f"try again in {seconds:.0f} s"
+                error.hint = _("try again in {seconds} s").format(seconds=f"{seconds:.0f}")
         method, path = response.request.method, response.request.url.path
         if isinstance(error, NetworkError) and has_effect(method, path):
             maybe_done = response.extensions.get(
@@ -456,7 +433,10 @@ class ApiClient:
         while True:
             page = self.get(path, query)
             if not isinstance(page, dict) or not isinstance(page.get("items"), list):
-                raise MoncompteError(f"GET {path} did not answer a paginated list")
+                raise MoncompteError(
+                    _("{request} did not answer a paginated list").format(request=f"GET {path}")
+                )
+
             yield from page["items"]
             cursor = page.get("next_cursor")
             if not cursor:

@@ -59,7 +59,6 @@ def scan_globals(argv: Sequence[str]) -> tuple[GlobalOptions, list[str]]:
     The names are reserved: no subcommand may define -o, -q, -v, --profile, ... itself.
     """
     from cli.config import FORMATS, check_profile_name
-    from cli.errors import UsageError
 
     opts = GlobalOptions()
     rest: list[str] = []
@@ -79,7 +78,7 @@ def scan_globals(argv: Sequence[str]) -> tuple[GlobalOptions, list[str]]:
                     i += 1
                     value = argv[i]
                 else:
-                    raise UsageError(f"option {name} needs a value")
+                    raise _needs_value(name)
             else:  # -ojson
                 field, value = "output", arg[2:]
             _set_value(opts, field, name, value, FORMATS, check_profile_name)
@@ -108,11 +107,13 @@ def _set_value(
     check_profile: Callable[[str], str],
 ) -> None:
     from cli.errors import UsageError
+    from cli.i18n import _
 
     if field == "output":
         if value not in formats:
             raise UsageError(
-                f"invalid output format {value!r}", hint=f"choose one of {', '.join(formats)}"
+                _("invalid output format {value}").format(value=repr(value)),
+                hint=_("choose one of {choices}").format(choices=", ".join(formats)),
             )
         opts.output = value
     elif field == "timeout":
@@ -121,12 +122,16 @@ def _set_value(
         except ValueError:
             seconds = -1.0
         if not seconds > 0 or seconds == float("inf"):
-            raise UsageError(f"invalid {name} {value!r}: expected seconds above 0")
+            raise UsageError(
+                _("invalid {option} {value}: expected seconds above 0").format(
+                    option=name, value=repr(value)
+                )
+            )
         opts.timeout = seconds
     elif field == "columns":
         names = [c.strip() for c in value.split(",") if c.strip()]
         if not names:
-            raise UsageError(f"{name} needs at least one column name")
+            raise UsageError(_("{option} needs at least one column name").format(option=name))
         opts.columns = names
     elif field == "profile":
         opts.profile = check_profile(value)
@@ -136,5 +141,12 @@ def _set_value(
         opts.api_url = str(parse_value("api_url", value))
     else:
         if not value:
-            raise UsageError(f"option {name} needs a value")
+            raise _needs_value(name)
         setattr(opts, field, value)
+
+
+def _needs_value(name: str) -> Exception:
+    from cli.errors import UsageError
+    from cli.i18n import _
+
+    return UsageError(_("option {option} needs a value").format(option=name))

@@ -19,6 +19,7 @@ from typing import IO, Any, Literal
 
 from cli.config import FORMATS
 from cli.errors import UsageError
+from domain.i18n import Text
 
 Kind = Literal["text", "money", "date", "int", "bool"]
 Align = Literal["left", "right", "center"]
@@ -57,6 +58,10 @@ def human(value: Any, kind: Kind, locale: str) -> str:
     """A value as a person reads it in `locale` (tables and markdown)."""
     if value is None or value == "":
         return NONE_CELL
+    if isinstance(value, Text):  # a sentence of ours (a credential store, a finding)
+        from cli.i18n import localized
+
+        return localized(value)
     if kind == "money" and isinstance(value, int) and not isinstance(value, bool):
         from domain.money import format_money
 
@@ -71,7 +76,17 @@ def human(value: Any, kind: Kind, locale: str) -> str:
     return str(value)
 
 
+def number(value: float, locale: str, decimals: int = 0) -> str:
+    """A count or a rate for people: `12,345.6` in English, `12 345,6` in French (an ASCII
+    space between thousands, as `format_money` does)."""
+    text = f"{value:,.{decimals}f}"
+    if locale != "fr":
+        return text
+    return text.replace(",", " ").replace(".", ",")
+
+
 def _human_date(value: str, locale: str) -> str:
+
     if locale != "fr":
         return value
     try:
@@ -152,7 +167,9 @@ class Renderer:
         self.stdout.flush()
         buffer = getattr(self.stdout, "buffer", None)
         if buffer is None:
-            raise UsageError("this output stream cannot take binary data; use --output FILE")
+            from cli.i18n import _
+
+            raise UsageError(_("this output stream cannot take binary data; use --output FILE"))
         buffer.write(data)
         buffer.flush()
 
@@ -180,7 +197,12 @@ class Renderer:
             if self.isatty:
                 return self._rich_table(rows, cols, title, totals)
             return self._plain_table(rows, cols, totals)
-        raise UsageError(f"unknown output format {fmt!r}", hint=f"choose {', '.join(FORMATS)}")
+        from cli.i18n import _
+
+        raise UsageError(
+            _("unknown output format {format}").format(format=repr(fmt)),
+            hint=_("choose {choices}").format(choices=", ".join(FORMATS)),
+        )
 
     def render_one(
         self,
@@ -205,15 +227,19 @@ class Renderer:
                 {"field": c.header, "value": human(lookup(obj, c.key), c.kind, self.locale)}
                 for c in cols
             ]
-            kv = [Column("field", "field"), Column("value", "value")]
+            from cli.i18n import _
+
+            kv = [Column("field", _("field")), Column("value", _("value"))]
             if fmt == "markdown":
                 self._markdown(pairs, kv, None)
             elif self.isatty:
                 self._rich_table(pairs, kv, title, None, key_value=True)
             else:
-                width = max((len(p["field"]) for p in pairs), default=0)
-                for p in pairs:
-                    self.stdout.write(f"{p['field'] + ':':<{width + 1}} {p['value']}\n")
+                labels = [_("{label}:").format(label=p["field"]) for p in pairs]
+                width = max((len(label) for label in labels), default=0)
+                for label, p in zip(labels, pairs, strict=True):
+                    self.stdout.write(f"{label:<{width}} {p['value']}\n")
+
                 self.stdout.flush()
 
     def choose(self, columns: Sequence[Column]) -> list[Column]:
@@ -223,9 +249,11 @@ class Renderer:
         by_key = {c.key: c for c in columns}
         unknown = [name for name in self.selected if name not in by_key]
         if unknown:
+            from cli.i18n import _
+
             raise UsageError(
-                f"unknown column {', '.join(unknown)}",
-                hint=f"valid columns: {', '.join(by_key)}",
+                _("unknown column {columns}").format(columns=", ".join(unknown)),
+                hint=_("valid columns: {columns}").format(columns=", ".join(by_key)),
             )
         return [by_key[name] for name in self.selected]
 
@@ -282,7 +310,10 @@ class Renderer:
     def _totals_cells(self, totals: Mapping[str, Any], cols: Sequence[Column]) -> list[str]:
         cells = [human(totals[c.key], c.kind, self.locale) if c.key in totals else "" for c in cols]
         if cols and cols[0].key not in totals:
-            cells[0] = "Total"
+            from cli.i18n import _
+
+            cells[0] = _("Total")
+
         return cells
 
     def _plain_table(

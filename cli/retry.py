@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import json as jsonlib
+import re
 import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -61,13 +62,17 @@ def say_outcome(error: NetworkError, method: str, path: str, maybe_done: bool) -
     A lost answer (a timeout, a connection reset after sending, a 5xx) leaves the outcome
     unknown: the user must check before doing it again, which `outcome_check` names.
     """
+    from cli.i18n import _
+
     if maybe_done:
         error.outcome = "unknown"
-        error.message += f"; outcome unknown: {method} {path} may or may not have been done"
-        error.hint = "check whether it was done before trying again: a new attempt may repeat it"
+        error.message += _("; outcome unknown: {request} may or may not have been done").format(
+            request=f"{method} {path}"
+        )
+        error.hint = _("check whether it was done before trying again: a new attempt may repeat it")
     else:
         error.outcome = "none"
-        error.message += f"; {method} {path} was not carried out"
+        error.message += _("; {request} was not carried out").format(request=f"{method} {path}")
 
 
 def json_or_none(response: httpx.Response) -> Any:
@@ -92,6 +97,38 @@ def qs(params: Mapping[str, Any]) -> str:
     return "?" + "&".join(f"{k}={v}" for k, v in params.items())
 
 
+_ERRNO = re.compile(r"\[Errno (-?\d+)\] (.+)")
+
+
 def why(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
-    return text.splitlines()[0]
+    """The first line of a transport error; "[Errno 111] Connection refused" in the user's
+    language (the errno stays: it is what support searches for)."""
+    text = (str(exc) or type(exc).__name__).splitlines()[0]
+    match = _ERRNO.fullmatch(text)
+    if match is None:
+        return text
+    from cli.files import errno_reason
+
+    return f"[Errno {match[1]}] {errno_reason(int(match[1]), match[2])}"
+
+
+def transport_error(exc: httpx.TransportError, host: str) -> NetworkError:
+    """The error for a request that got no answer from `host`: timed out, not connected,
+    or cut off."""
+    from cli.errors import NetworkError
+    from cli.httpx_lite import httpx
+    from cli.i18n import _
+
+    if isinstance(exc, httpx.TimeoutException):
+        return NetworkError(
+            _("timed out talking to {host} ({reason})").format(host=host, reason=why(exc)),
+            hint=_("raise --timeout, or check the network"),
+        )
+    if isinstance(exc, httpx.ConnectError):
+        return NetworkError(
+            _("cannot connect to {host}: {reason}").format(host=host, reason=why(exc)),
+            hint=_("check --api-url and the network (HTTPS_PROXY/NO_PROXY apply)"),
+        )
+    return NetworkError(
+        _("network error talking to {host}: {reason}").format(host=host, reason=why(exc))
+    )

@@ -15,6 +15,8 @@ import typer
 
 from cli.context import Env
 from cli.errors import UsageError
+from cli.files import json_reason, os_reason
+from cli.i18n import _
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
@@ -24,7 +26,7 @@ def _pairs(items: list[str], typed: bool) -> dict[str, Any]:
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            raise UsageError(f"expected key=value, got {item!r}")
+            raise UsageError(_("expected key=value, got {item}").format(item=repr(item)))
         out[key] = _typed(value) if typed else value
     return out
 
@@ -69,22 +71,27 @@ def api(
     env = Env.of(ctx)
     method = method.upper()
     if method not in METHODS:
-        raise UsageError(f"unknown method {method!r}", hint=f"use one of {', '.join(METHODS)}")
+        raise UsageError(
+            _("unknown method {method}").format(method=repr(method)),
+            hint=_("use one of {choices}").format(choices=", ".join(METHODS)),
+        )
     fields = {**_pairs(field or [], False), **_pairs(raw_field or [], True)}
     params: dict[str, Any] | None = None
     body: Any = None
     content: bytes | None = None
     if input_ is not None:
         if fields and method in ("GET", "HEAD"):
-            raise UsageError("--input and fields cannot be combined for a GET")
+            raise UsageError(_("--input and fields cannot be combined for a GET"))
         text = env.read_stdin() if input_ == "-" else _read(Path(input_))
         try:
             body = json.loads(text)
-        except ValueError as exc:
-            raise UsageError(f"--input is not valid JSON: {exc}") from None
+        except json.JSONDecodeError as exc:
+            raise UsageError(
+                _("--input is not valid JSON: {reason}").format(reason=json_reason(exc))
+            ) from None
         if fields:
             if not isinstance(body, dict):
-                raise UsageError("fields can only be added to a JSON object given with --input")
+                raise UsageError(_("fields can only be added to a JSON object given with --input"))
             body.update(fields)
         content = json.dumps(body).encode()
     elif method in ("GET", "HEAD"):
@@ -115,4 +122,6 @@ def _read(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+        raise UsageError(
+            _("cannot read {file}: {why}").format(file=path, why=os_reason(exc))
+        ) from None

@@ -20,7 +20,7 @@ import typer
 
 from cli.context import Env
 from cli.errors import NotFoundError, UsageError, outcome_check, register_secret
-from cli.i18n import _
+from cli.i18n import _, localized
 from cli.output import Column, human
 from domain.iban import IbanError, first_debit_on_new_iban, format_iban, mask_iban, validate_iban
 
@@ -86,7 +86,9 @@ def change_iban(
         return
 
     for column in result_fields()[:-1]:
-        out.notice(f"{column.header}: {human(preview[column.key], column.kind, env.locale)}")
+        value = human(preview[column.key], column.kind, env.locale)
+        out.notice(_("{label}: {value}").format(label=column.header, value=value))
+
     if not yes and not env.confirm(_("Change the IBAN? [y/N] ")):
         raise UsageError(_("cancelled: the IBAN was not changed"))
 
@@ -122,12 +124,30 @@ def check_iban(text: str) -> str:
         iban = validate_iban(text)
     except IbanError as exc:
         raise UsageError(
-            _("invalid IBAN ({check} check): {reason}").format(check=exc.check, reason=exc),
+            _("invalid IBAN ({check} check): {reason}").format(
+                check=check_label(exc.check), reason=localized(exc.message)
+            ),
             hint=_("check the IBAN on your bank details (RIB)"),
             code="invalid_iban",
         ) from None
     register_secret(iban, format_iban(iban))
     return iban
+
+
+def check_label(check: str) -> str:
+    """The name of an IBAN check (`domain.iban.IBAN_CHECKS`) in the user's language; the
+    code itself is what `code`/JSON carry."""
+    labels = {
+        "empty": _("empty"),
+        "characters": _("characters"),
+        "country": _("country"),
+        "length": _("length"),
+        "checksum": _("checksum"),
+        "format": _("format"),
+        "rib_key": _("rib_key"),
+        "sepa": _("sepa"),
+    }
+    return labels.get(check, check)
 
 
 def _current(client: ApiClient) -> dict[str, Any]:

@@ -6,9 +6,9 @@ from typing import Annotated
 
 import typer
 
-from cli.config import KEYS, parse_value
-from cli.context import Env
-from cli.errors import UsageError
+from cli.config import KEYS, parse_value, unknown_key
+from cli.context import Env, source_label
+from cli.i18n import _
 from cli.output import Column
 
 app = typer.Typer(help="Settings and profiles.", no_args_is_help=True)
@@ -20,7 +20,7 @@ KeyArg = Annotated[
 
 def _check_key(key: str) -> None:
     if key not in KEYS:
-        raise UsageError(f"unknown config key {key!r}", hint=f"valid keys: {', '.join(KEYS)}")
+        raise unknown_key(key)
 
 
 @app.command("get")
@@ -35,10 +35,10 @@ def get(ctx: typer.Context, key: KeyArg) -> None:
         env.out.render_one(
             {"key": key, "value": value, "source": source, "profile": env.profile},
             [
-                Column("key", "key"),
-                Column("value", "value"),
-                Column("source", "source"),
-                Column("profile", "profile"),
+                Column("key", _("key")),
+                Column("value", _("value")),
+                Column("source", _("source")),
+                Column("profile", _("profile")),
             ],
         )
 
@@ -57,7 +57,11 @@ def set_(
     config = env.config
     config.set(env.profile, key, parsed)
     config.save()
-    env.out.notice(f"{key} = {parsed} (profile {env.profile}, {config.path})")
+    env.out.notice(
+        _("{key} = {value} (profile {profile}, {path})").format(
+            key=key, value=parsed, profile=env.profile, path=config.path
+        )
+    )
 
 
 @app.command("unset")
@@ -68,9 +72,13 @@ def unset(ctx: typer.Context, key: KeyArg) -> None:
     config = env.config
     if config.unset(env.profile, key):
         config.save()
-        env.out.notice(f"{key} removed from profile {env.profile}")
+        env.out.notice(
+            _("{key} removed from profile {profile}").format(key=key, profile=env.profile)
+        )
     else:
-        env.out.notice(f"{key} was not set in profile {env.profile}")
+        env.out.notice(
+            _("{key} was not set in profile {profile}").format(key=key, profile=env.profile)
+        )
 
 
 @app.command("list")
@@ -81,10 +89,12 @@ def list_(ctx: typer.Context) -> None:
     for key in KEYS:
         value, source = env.setting(key)
         rows.append({"key": key, "value": value, "source": source})
+    if env.output in ("table", "markdown"):  # where a person reads it: sources in words
+        rows = [{**row, "source": source_label(str(row["source"]))} for row in rows]
     env.out.render(
         rows,
-        [Column("key", "key"), Column("value", "value"), Column("source", "source")],
-        title=f"profile {env.profile}",
+        [Column("key", _("key")), Column("value", _("value")), Column("source", _("source"))],
+        title=_("profile {profile}").format(profile=env.profile),
     )
 
 
@@ -107,10 +117,10 @@ def profiles(ctx: typer.Context) -> None:
     env.out.render(
         rows,
         [
-            Column("profile", "profile"),
-            Column("current", "current", "bool"),
-            Column("api_url", "api_url"),
-            Column("username", "username"),
-            Column("credential_store", "credential_store"),
+            Column("profile", _("profile")),
+            Column("current", _("current"), "bool"),
+            Column("api_url", _("api_url")),
+            Column("username", _("username")),
+            Column("credential_store", _("credential_store")),
         ],
     )

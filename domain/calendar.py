@@ -18,6 +18,8 @@ from types import MappingProxyType
 
 import holidays
 
+from domain.i18n import N_, Text
+
 __all__ = [
     "DEBIT_DAY",
     "INVOICE_DAY",
@@ -29,6 +31,7 @@ __all__ = [
     "holiday_name",
     "invoice_date",
     "is_business_day",
+    "long_date",
     "roll_forward",
     "withdrawal_deadline",
 ]
@@ -39,6 +42,11 @@ DEBIT_DAY = 5
 _MONTHS = (
     "January", "February", "March", "April", "May", "June",
     "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+# The same names for `long_date`, marked for the catalogue (French: "avril", lower case).
+_MONTH_NAMES = (
+    N_("January"), N_("February"), N_("March"), N_("April"), N_("May"), N_("June"),
+    N_("July"), N_("August"), N_("September"), N_("October"), N_("November"), N_("December"),
 )  # fmt: skip
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -103,6 +111,15 @@ def debit_date(year: int, month: int) -> date:
 def format_long_date(d: date) -> str:
     """`5 April 2026`: the unambiguous English form used in rule details."""
     return f"{d.day} {_MONTHS[d.month - 1]} {d.year}"
+
+
+def long_date(d: date) -> Text:
+    """`format_long_date` as a `domain.i18n.Text`: "5 April 2026" in English (the same
+    string), "5 avril 2026" in French. Rule refusals name their dates this way."""
+    # Translators: a date written out, e.g. "5 April 2026"; {month} is the month's name.
+    return Text(
+        N_("{day} {month} {year}"), day=d.day, month=Text(_MONTH_NAMES[d.month - 1]), year=d.year
+    )
 
 
 def _why_not_business_day(d: date) -> str:

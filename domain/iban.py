@@ -25,6 +25,7 @@ from schwifty.domain import IBANSpec
 from schwifty.exceptions import SchwiftyException
 
 from domain.calendar import debit_date
+from domain.i18n import N_, Text
 
 __all__ = [
     "IBAN_CHECKS",
@@ -60,21 +61,38 @@ _RIB_LETTERS = {
     )
     for letter in letters
 }
-_SPEC_WORDS = {"n": "digits", "a": "capital letters", "c": "letters or digits", "e": "spaces"}
+# "{count} digits": how many characters of which kind a part of the BBAN has.
+_SPEC_COUNTS = {
+    "n": N_("{count} digits"),
+    "a": N_("{count} capital letters"),
+    "c": N_("{count} letters or digits"),
+    "e": N_("{count} spaces"),
+}
+_SPEC_WORDS = {
+    "n": N_("digits"),
+    "a": N_("capital letters"),
+    "c": N_("letters or digits"),
+    "e": N_("spaces"),
+}
 
 
 class IbanError(ValueError):
-    """An IBAN refused locally; `check` says which check failed (see `IBAN_CHECKS`)."""
+    """An IBAN refused locally; `check` says which check failed (see `IBAN_CHECKS`).
+
+    `message` is a `Text`: `str(error)` is the English sentence (the server's answer, logs),
+    and the CLI shows `localized(error.message)` in the user's language."""
 
     def __init__(self, check: str, message: str) -> None:
         super().__init__(message)
         self.check = check
+        self.message = message
 
     def __reduce__(self) -> tuple[type[IbanError], tuple[str, str]]:
-        return (IbanError, (self.check, str(self)))
+        return (IbanError, (self.check, self.message))
 
 
 def _describe_character(ch: str) -> str:
+    # The Unicode name is an identifier (NO-BREAK SPACE), the same in every language.
     name = unicodedata.name(ch, "")
     code = f"U+{ord(ch):04X}"
     return f"{ch!r} ({code} {name})" if name else f"{ch!r} ({code})"
@@ -93,8 +111,14 @@ def normalize_iban(text: str) -> str:
         if ch not in _ALNUM:
             raise IbanError(
                 "characters",
-                f"invalid character {_describe_character(ch)} at position {position}: "
-                "an IBAN has only letters A-Z, digits 0-9 and optional spaces",
+                Text(
+                    N_(
+                        "invalid character {character} at position {position}: "
+                        "an IBAN has only letters A-Z, digits 0-9 and optional spaces"
+                    ),
+                    character=_describe_character(ch),
+                    position=position,
+                ),
             )
         kept.append(ch)
     return "".join(kept).upper()
@@ -127,11 +151,15 @@ _SPEC_CLASS = {
 }
 
 
-def _format_problem(country: str, bban_spec: str, bban: str) -> str:
+def _format_problem(country: str, bban_spec: str, bban: str) -> Text:
     """Say which part of the BBAN breaks the country's structure, in IBAN positions."""
     tokens = _SPEC_TOKEN.findall(bban_spec)
-    words = ", ".join(f"{count} {_SPEC_WORDS[kind]}" for count, _, kind in tokens)
-    intro = f"the account part of an IBAN from {country} is {words}"
+    words = Text.joined(
+        (Text(_SPEC_COUNTS[kind], count=int(count)) for count, _, kind in tokens), ", "
+    )
+    intro = Text(
+        N_("the account part of an IBAN from {country} is {parts}"), country=country, parts=words
+    )
     position = 0
     for count, exact, kind in tokens:
         size = int(count)
@@ -140,9 +168,15 @@ def _format_problem(country: str, bban_spec: str, bban: str) -> str:
             if not exact:  # a variable-length field: no position to point at
                 break
             first, last = position + 5, position + size + 4  # 1-based, after "CCkk"
-            return f"{intro}; characters {first} to {last} should be {_SPEC_WORDS[kind]}"
+            return Text(
+                N_("{intro}; characters {first} to {last} should be {kind}"),
+                intro=intro,
+                first=first,
+                last=last,
+                kind=Text(_SPEC_WORDS[kind]),
+            )
         position += size
-    return f"{intro}; this one does not follow that structure"
+    return Text(N_("{intro}; this one does not follow that structure"), intro=intro)
 
 
 def _rib_value(text: str) -> int:
@@ -188,38 +222,58 @@ def validate_iban(text: str, *, require_sepa: bool = True) -> str:
     """
     iban = normalize_iban(text) if text.strip(" ") else ""
     if not iban:
-        raise IbanError("empty", "no IBAN given: enter the IBAN printed on your bank details")
+        raise IbanError(
+            "empty", Text(N_("no IBAN given: enter the IBAN printed on your bank details"))
+        )
 
     country = iban[:2]
     spec = _spec_for(country) if len(country) == 2 and country.isalpha() else None
     if spec is None:
         raise IbanError(
             "country",
-            f"an IBAN starts with the 2-letter code of a country that uses IBANs; "
-            f"{country!r} is not one",
+            Text(
+                N_(
+                    "an IBAN starts with the 2-letter code of a country that uses IBANs; "
+                    "{country} is not one"
+                ),
+                country=repr(country),
+            ),
         )
 
     if len(iban) != spec.iban_length:
         raise IbanError(
             "length",
-            f"an IBAN from {country} has {spec.iban_length} characters, this one has {len(iban)}",
+            Text(
+                N_("an IBAN from {country} has {expected} characters, this one has {length}"),
+                country=country,
+                expected=spec.iban_length,
+                length=len(iban),
+            ),
         )
 
     check_digits = iban[2:4]
     if not check_digits.isdigit():
         raise IbanError(
-            "checksum", "the 3rd and 4th characters of an IBAN (check digits) must be digits"
+            "checksum",
+            Text(N_("the 3rd and 4th characters of an IBAN (check digits) must be digits")),
         )
     if not 2 <= int(check_digits) <= 98:
         raise IbanError(
             "checksum",
-            f"the IBAN check digits must be between 02 and 98, got {check_digits}",
+            Text(
+                N_("the IBAN check digits must be between 02 and 98, got {digits}"),
+                digits=check_digits,
+            ),
         )
     if _mod97(iban[4:] + iban[:4]) != 1:
         raise IbanError(
             "checksum",
-            "the IBAN check digits do not match the rest of the number (mod 97): "
-            "look for a mistyped or swapped character",
+            Text(
+                N_(
+                    "the IBAN check digits do not match the rest of the number (mod 97): "
+                    "look for a mistyped or swapped character"
+                )
+            ),
         )
 
     bban = iban[4:]
@@ -234,16 +288,27 @@ def validate_iban(text: str, *, require_sepa: bool = True) -> str:
         if rib_key(bban[0:5], bban[5:10], bban[10:21]) != key:
             raise IbanError(
                 "rib_key",
-                f"the RIB key {bban[21:23]} (the last 2 digits) does not match the bank, "
-                "branch and account numbers: look for a mistyped character",
+                Text(
+                    N_(
+                        "the RIB key {key} (the last 2 digits) does not match the bank, "
+                        "branch and account numbers: look for a mistyped character"
+                    ),
+                    key=bban[21:23],
+                ),
             )
 
     if require_sepa and not spec.in_sepa_zone:
         raise IbanError(
             "sepa",
-            f"IBAN from {_country_name(country)}, outside the SEPA zone: a SEPA direct "
-            "debit needs an account in the SEPA zone",
+            Text(
+                N_(
+                    "IBAN from {country}, outside the SEPA zone: a SEPA direct "
+                    "debit needs an account in the SEPA zone"
+                ),
+                country=_country_name(country),
+            ),
         )
+
     return iban
 
 

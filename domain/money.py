@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["div_round_half_up", "format_money", "is_french_locale", "parse_money"]
+__all__ = ["AmountError", "div_round_half_up", "format_money", "is_french_locale", "parse_money"]
 
 _FRENCH_LOCALE = re.compile(r"fr(?:$|[_\-.@])", re.IGNORECASE)
 
@@ -65,6 +65,32 @@ _INTEGER_PART = {
 _MAX_UNIT_DIGITS = 15
 
 
+def N_(message: str) -> str:
+    """Mark a template for the catalogue (scripts/i18n.py extracts `N_()` calls)."""
+    return message
+
+
+class AmountError(ValueError):
+    """An amount refused by `parse_money`: `str(error)` is the English sentence; the
+    template (marked `N_`) and its arguments let the CLI word it in the user's language
+    (`domain.i18n.Text(error.template, **error.arguments)`).
+
+    Not a `domain.i18n.Text` itself: domain.i18n formats amounts with this module, and a
+    module of the domain must not import one that imports it."""
+
+    def __init__(self, template: str, **arguments: object) -> None:
+        super().__init__(template.format(**arguments) if arguments else template)
+        self.template = template
+        self.arguments = arguments
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_amount_error, (self.template, self.arguments))
+
+
+def _amount_error(template: str, arguments: dict[str, object]) -> AmountError:
+    return AmountError(template, **arguments)
+
+
 def _shown(text: str) -> str:
     return repr(text if len(text) <= 40 else text[:37] + "...")
 
@@ -80,12 +106,13 @@ def parse_money(text: str) -> int:
     """
     stripped = text.strip(" \t\r\n" + _SPACES)
     if not stripped:
-        raise ValueError("empty amount: enter a number of euros such as 12,50 or 12.50")
+        raise AmountError(N_("empty amount: enter a number of euros such as 12,50 or 12.50"))
+
     match = _AMOUNT.fullmatch(stripped)
     if match is None or (match["sign1"] and match["sign2"]):
-        raise ValueError(
-            f"not an amount of money: {_shown(stripped)}; enter a number of euros "
-            "such as 12,50 or 12.50"
+        raise AmountError(
+            N_("not an amount of money: {amount}; enter a number of euros such as 12,50 or 12.50"),
+            amount=_shown(stripped),
         )
     number = match["number"].rstrip(_SPACES)
     negative = "-" in (match["sign1"], match["sign2"])
@@ -97,25 +124,39 @@ def parse_money(text: str) -> int:
         integer, decimals = number[:decimal_at], number[decimal_at + 1 :]
         separator = number[decimal_at]
         if not decimals.isascii() or not decimals.isdigit():
-            raise ValueError(
-                f"not an amount of money: {_shown(stripped)}; digits must follow the "
-                f"decimal separator {separator!r}"
+            raise AmountError(
+                N_(
+                    "not an amount of money: {amount}; digits must follow the "
+                    "decimal separator {separator}"
+                ),
+                amount=_shown(stripped),
+                separator=repr(separator),
             )
         if len(decimals) > 2:
-            raise ValueError(
-                f"too many decimals in {_shown(stripped)}: at most 2 (cents) after "
-                f"{separator!r}; write thousands with spaces, e.g. 1 234,56"
+            raise AmountError(
+                N_(
+                    "too many decimals in {amount}: at most 2 (cents) after "
+                    "{separator}; write thousands with spaces, e.g. 1 234,56"
+                ),
+                amount=_shown(stripped),
+                separator=repr(separator),
             )
     if not _INTEGER_PART[separator].fullmatch(integer):
-        raise ValueError(
-            f"not an amount of money: {_shown(stripped)}; group thousands by 3 digits, "
-            "e.g. 1 234,56 or 1,234.56"
+        raise AmountError(
+            N_(
+                "not an amount of money: {amount}; group thousands by 3 digits, "
+                "e.g. 1 234,56 or 1,234.56"
+            ),
+            amount=_shown(stripped),
         )
     digits = "".join(ch for ch in integer if ch.isdigit())
     if len(digits) > _MAX_UNIT_DIGITS:
-        raise ValueError(
-            f"amount too large: {_shown(stripped)}; at most {_MAX_UNIT_DIGITS} digits of euros"
+        raise AmountError(
+            N_("amount too large: {amount}; at most {digits} digits of euros"),
+            amount=_shown(stripped),
+            digits=_MAX_UNIT_DIGITS,
         )
+
     units = int(digits)
     cents = units * 100 + int(decimals.ljust(2, "0"))
     return -cents if negative else cents

@@ -31,13 +31,16 @@ from urllib.parse import quote
 
 from cli import __version__
 from cli.credentials import SandboxStore
-from cli.errors import MoncompteError, NetworkError, UsageError, register_secret
+from cli.errors import MoncompteError, NetworkError, register_secret
+from cli.files import os_reason
+from cli.i18n import _
 from cli.sandbox.common import (
     DEMO_CUSTOMER,
     Sandbox,
     SandboxEnv,
     check_extra,
     db_path,
+    no_such_user,
     pinned_today,
 )
 from cli.sandbox.process import detached, server_environ
@@ -50,6 +53,7 @@ from cli.sandbox.state import (
     STOP_TIMEOUT_S,
     State,
     Unanswered,
+    last_log_line,
     parse_idle_timeout,
     pid_alive,
     reap,
@@ -159,15 +163,17 @@ class Launcher:
             raise Unanswered(f"answered {response.status_code}")
         if response.status_code >= 500:  # ours, in trouble: starting another would not help
             raise NetworkError(
-                f"the sandbox server answered {response.status_code} to {method} {path}",
-                hint=f"try again; its log: {self.log_path}",
+                _("the sandbox server answered {status} to {request}").format(
+                    status=response.status_code, request=f"{method} {path}"
+                ),
+                hint=_("try again; its log: {path}").format(path=self.log_path),
             )
         try:
             data = response.json()
         except ValueError:
-            raise Unanswered("answered something that is not JSON") from None
+            raise Unanswered(_("answered something that is not JSON")) from None
         if not isinstance(data, dict):
-            raise Unanswered("answered something that is not a JSON object")
+            raise Unanswered(_("answered something that is not a JSON object"))
         if response.status_code >= 400:
             data["status"] = response.status_code
         return data
@@ -175,10 +181,10 @@ class Launcher:
     def token(self, state: State, username: str) -> str:
         data = self.request(state, "GET", f"/_sandbox/token?username={quote(username)}")
         if data.get("status") == 404:
-            raise UsageError(f"no sandbox user named {username!r}")
+            raise no_such_user(username)
         token = data.get("access_token")
         if not isinstance(token, str) or not token:
-            raise Unanswered("answered a token request without a token")
+            raise Unanswered(_("answered a token request without a token"))
         return token
 
     # -- starting and stopping ----------------------------------------------------------
@@ -226,13 +232,17 @@ class Launcher:
                 return state, self.token(state, username)
         except Timeout:
             raise NetworkError(
-                f"another moncompte has been starting the sandbox for {LOCK_TIMEOUT_S:.0f} s",
-                hint=f"see {self.log_path}, or remove {self.lock_path} if nothing runs",
+                _("another moncompte has been starting the sandbox for {seconds} s").format(
+                    seconds=f"{LOCK_TIMEOUT_S:.0f}"
+                ),
+                hint=_("see {log}, or remove {lock} if nothing runs").format(
+                    log=self.log_path, lock=self.lock_path
+                ),
             ) from None
         except Unanswered as why:
             raise NetworkError(
-                f"the sandbox server started but does not answer ({why})",
-                hint=f"see {self.log_path}",
+                _("the sandbox server started but does not answer ({reason})").format(reason=why),
+                hint=_("see {path}").format(path=self.log_path),
             ) from None
 
     def start(self) -> tuple[State, bool]:
@@ -266,9 +276,13 @@ class Launcher:
                 raise PermissionError(13, "Permission denied")
         except OSError as exc:
             raise MoncompteError(
-                f"cannot keep the sandbox's state in {directory}: {exc.strerror or exc}",
-                hint="set XDG_STATE_HOME to a writable directory, "
-                "or MONCOMPTE_SANDBOX=inprocess to run it inside each command",
+                _("cannot keep the sandbox's state in {directory}: {reason}").format(
+                    directory=directory, reason=os_reason(exc)
+                ),
+                hint=_(
+                    "set XDG_STATE_HOME to a writable directory, "
+                    "or MONCOMPTE_SANDBOX=inprocess to run it inside each command"
+                ),
             ) from None
 
     def _stop(self, state: State) -> bool:
@@ -313,9 +327,10 @@ class Launcher:
             self.database.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         except OSError as exc:
             raise MoncompteError(
-                f"cannot create the sandbox database in {self.database.parent}: "
-                f"{exc.strerror or exc}",
-                hint="set MONCOMPTE_SANDBOX_DB to a file in a writable directory",
+                _("cannot create the sandbox database in {directory}: {reason}").format(
+                    directory=self.database.parent, reason=os_reason(exc)
+                ),
+                hint=_("set MONCOMPTE_SANDBOX_DB to a file in a writable directory"),
             ) from None
         command = [
             sys.executable, "-m", "server", "background",
@@ -353,23 +368,20 @@ class Launcher:
             code = process.poll()
             if code is not None:
                 raise MoncompteError(
-                    f"the sandbox server did not start (exit {code}): {self._last_log_line()}",
-                    hint=f"its log: {self.log_path}",
+                    _("the sandbox server did not start (exit {code}): {line}").format(
+                        code=code, line=last_log_line(self.log_path)
+                    ),
+                    hint=_("its log: {path}").format(path=self.log_path),
                 )
             if time.monotonic() > deadline:
                 process.terminate()
                 raise NetworkError(
-                    f"the sandbox server did not answer within {START_TIMEOUT_S:.0f} s",
-                    hint=f"its log: {self.log_path}",
+                    _("the sandbox server did not answer within {seconds} s").format(
+                        seconds=f"{START_TIMEOUT_S:.0f}"
+                    ),
+                    hint=_("its log: {path}").format(path=self.log_path),
                 )
             time.sleep(0.01)
-
-    def _last_log_line(self) -> str:
-        try:
-            lines = self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()
-        except OSError:
-            return "no log"
-        return next((line.strip() for line in reversed(lines) if line.strip()), "empty log")
 
 
 def stop_state_file(path: Path) -> int | None:
@@ -408,23 +420,24 @@ def connect(env: SandboxEnv, *, username: str = DEMO_CUSTOMER) -> Sandbox:
         except MoncompteError as exc:  # 403, 404: whatever listens there is not it
             launcher._forget(found)
             raise NetworkError(
-                f"the sandbox server of {launcher.state_path} is not there any more"
-                f" ({exc.message})",
-                hint="run the command again: it starts a new one over the same data",
+                _("the sandbox server of {path} is not there any more ({reason})").format(
+                    path=launcher.state_path, reason=exc.message
+                ),
+                hint=_("run the command again: it starts a new one over the same data"),
             ) from None
         minted = data.get("access_token") if isinstance(data, dict) else None
         if not isinstance(minted, str) or not minted:
-            raise NetworkError("the sandbox server answered a token request without a token")
+            raise NetworkError(_("the sandbox server answered a token request without a token"))
         return minted
 
     def lost(error: NetworkError) -> NetworkError:
         # Gone mid-command (killed, or stopped): the next command must start a new one,
         # even if its pid is given to another process meanwhile.
         launcher._forget(found)
-        error.message = f"the background sandbox server (pid {found.pid}) stopped answering"
-        error.hint = (
-            f"run the command again: it starts a new one over the same data ({launcher.database})"
-        )
+        stopped = _("the background sandbox server (pid {pid}) stopped answering")
+        error.message = stopped.format(pid=found.pid)
+        again = _("run the command again: it starts a new one over the same data ({database})")
+        error.hint = again.format(database=launcher.database)
         return error
 
     return Sandbox(

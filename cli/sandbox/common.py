@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from cli.errors import UsageError
+from cli.i18n import N_, _, translated
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -41,7 +42,16 @@ MODES = ("background", "inprocess")
 # What the server stack is made of; an ImportError naming one of these means the extra
 # is missing, anything else is a real bug and must surface as such.
 STACK = ("fastapi", "sqlalchemy", "uvicorn", "fpdf")
-EXTRA_HINT = "the built-in sandbox needs the sandbox extra: pip install 'moncompte[sandbox]'"
+EXTRA_HINT = N_("the built-in sandbox needs the sandbox extra: pip install 'moncompte[sandbox]'")
+
+
+def extra_hint() -> str:
+    """EXTRA_HINT in the user's language."""
+    return translated(EXTRA_HINT)
+
+
+def no_such_user(username: str) -> UsageError:
+    return UsageError(_("no sandbox user named {username}").format(username=repr(username)))
 
 
 def db_path(environ: Mapping[str, str]) -> Path:
@@ -66,8 +76,10 @@ def mode(environ: Mapping[str, str]) -> str:
     value = environ.get(MODE_VAR, "").strip().lower() or "background"
     if value not in MODES:
         raise UsageError(
-            f"{MODE_VAR}={environ.get(MODE_VAR)!r} is not a sandbox mode",
-            hint=f"use {' or '.join(MODES)}",
+            _("{setting} is not a sandbox mode").format(
+                setting=f"{MODE_VAR}={environ.get(MODE_VAR)!r}"
+            ),
+            hint=_("use {modes}").format(modes=_(" or ").join(MODES)),
         )
     return value
 
@@ -78,7 +90,11 @@ def check_extra() -> None:
 
     missing = [name for name in STACK if importlib.util.find_spec(name) is None]
     if missing or importlib.util.find_spec("server") is None:
-        raise UsageError(f"{EXTRA_HINT} (missing: {', '.join(missing or ['server'])})")
+        raise UsageError(
+            _("{hint} (missing: {modules})").format(
+                hint=extra_hint(), modules=", ".join(missing or ["server"])
+            )
+        )
 
 
 @dataclass

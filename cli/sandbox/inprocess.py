@@ -13,12 +13,12 @@ from cli.credentials import SandboxStore
 from cli.errors import UsageError
 from cli.sandbox.common import (
     DEMO_CUSTOMER,
-    EXTRA_HINT,
     Sandbox,
     SandboxEnv,
     check_extra,
     database_url,
     db_path,
+    extra_hint,
     pinned_today,
 )
 
@@ -35,7 +35,7 @@ def embedded() -> Any:
     except ImportError as exc:
         top = (exc.name or "").split(".")[0]
         if top in _EXTRA_MODULES:
-            raise UsageError(EXTRA_HINT) from exc
+            raise UsageError(extra_hint()) from exc
         raise
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from cli.errors import UsageError
+from cli.i18n import _
 
 
 def server_environ() -> dict[str, str]:
@@ -27,7 +28,8 @@ def _package_root() -> Path:
 
     spec = importlib.util.find_spec("server")
     if spec is None or spec.origin is None:
-        raise UsageError("the built-in sandbox needs the sandbox extra")
+        raise UsageError(_("the built-in sandbox needs the sandbox extra"))
+
     return Path(spec.origin).resolve().parent.parent
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cli.errors import UsageError
+from cli.i18n import _
 
 SECRET_HEADER = "X-Moncompte-Sandbox"
 IDLE_VAR = "MONCOMPTE_SANDBOX_IDLE_TIMEOUT"
@@ -69,9 +70,10 @@ def parse_idle_timeout(text: str, source: str) -> float:
         value = -1.0
     if not 0 < value <= MAX_IDLE_TIMEOUT_S:
         raise UsageError(
-            f"invalid idle timeout {text!r} ({source})",
-            hint="give seconds, or minutes or hours with m or h (15m, 2h), at most a week",
+            _("invalid idle timeout {value} ({source})").format(value=repr(text), source=source),
+            hint=_("give seconds, or minutes or hours with m or h (15m, 2h), at most a week"),
         )
+
     return value
 
 
@@ -101,3 +103,12 @@ def reap(pid: int) -> None:
     if os.name != "nt":
         with contextlib.suppress(ChildProcessError, OSError):
             os.waitpid(pid, os.WNOHANG)
+
+
+def last_log_line(path: Path) -> str:
+    """The last non-blank line of the server's log: why it did not start, usually."""
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return _("no log")
+    return next((line.strip() for line in reversed(lines) if line.strip()), _("empty log"))

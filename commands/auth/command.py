@@ -8,6 +8,7 @@ import typer
 
 from cli.context import Env
 from cli.errors import AuthError, NetworkError, UsageError
+from cli.i18n import _, localized
 from cli.output import Column
 from commands.auth.flows import (
     login_store,
@@ -44,11 +45,11 @@ def login(
     """Log in to the API (--api-url) and store the credential for the profile."""
     env = Env.of(ctx)
     if password_stdin and with_token:
-        raise UsageError("--password-stdin and --with-token cannot be used together")
+        raise UsageError(_("--password-stdin and --with-token cannot be used together"))
     if env.api_url is None:
         raise UsageError(
-            "no API URL to log in to",
-            hint="moncompte login --api-url https://... (the built-in sandbox needs no login)",
+            _("no API URL to log in to"),
+            hint=_("moncompte login --api-url https://... (the built-in sandbox needs no login)"),
         )
     if not with_token:
         # Usage problems first (exit 2 naming the flag), then the store (fail before a
@@ -56,8 +57,8 @@ def login(
         username = resolve_username(env, username)
         if not password_stdin and not env.can_prompt:
             raise UsageError(
-                "no terminal to ask for the password",
-                hint="pipe it with --password-stdin, or give a token with --with-token",
+                _("no terminal to ask for the password"),
+                hint=_("pipe it with --password-stdin, or give a token with --with-token"),
             )
     store = login_store(env, insecure_storage)
     client = env.api()
@@ -76,18 +77,25 @@ def login(
     config.save()
 
     env.out.notice(
-        f"logged in to {client.host} as {tokens.username or '?'}"
-        f" ({tokens.scope or 'unknown scope'}), profile {env.profile}"
+        _("logged in to {host} as {username} ({scope}), profile {profile}").format(
+            host=client.host,
+            username=tokens.username or "?",
+            scope=tokens.scope or _("unknown scope"),
+            profile=env.profile,
+        )
     )
+    where = localized(store.describe())
     if store.kind == "file":  # a warning, not a notice: -q must not hide it
         env.out.warn(
-            f"the token is stored in a plain file, readable by anyone using your account: "
-            f"{store.describe()}"
+            _(
+                "the token is stored in a plain file, readable by anyone using your account: "
+                "{store}"
+            ).format(store=where)
         )
     else:
-        env.out.notice(f"credential stored in {store.describe()}")
+        env.out.notice(_("credential stored in {store}").format(store=where))
     if env.environ.get("MONCOMPTE_TOKEN"):
-        env.out.warn("MONCOMPTE_TOKEN is set and takes precedence over the stored credential")
+        env.out.warn(_("MONCOMPTE_TOKEN is set and takes precedence over the stored credential"))
 
 
 def logout(ctx: typer.Context) -> None:
@@ -96,33 +104,44 @@ def logout(ctx: typer.Context) -> None:
     store = env.credentials()
     if not store.writable:
         raise UsageError(
-            f"nothing to log out of: the credential comes from {store.describe()}",
-            hint="unset MONCOMPTE_TOKEN or drop --token-file" if store.kind != "sandbox" else None,
+            _("nothing to log out of: the credential comes from {store}").format(
+                store=localized(store.describe())
+            ),
+            hint=(
+                _("unset MONCOMPTE_TOKEN or drop --token-file") if store.kind != "sandbox" else None
+            ),
         )
     if store.get(env.profile) is None:
-        env.out.notice(f"not logged in (profile {env.profile})")
+        env.out.notice(_("not logged in (profile {profile})").format(profile=env.profile))
         return
     try:
         env.api().post("/v1/auth/revoke", {"token": None})
     except NetworkError as exc:
-        env.out.warn(f"could not revoke on the server ({exc.message}); deleting locally anyway")
+        env.out.warn(
+            _("could not revoke on the server ({reason}); deleting locally anyway").format(
+                reason=exc.message
+            )
+        )
     except (AuthError, UsageError) as exc:
         env.debug(f"revoke skipped: {exc.message}")  # already invalid: nothing to revoke
     store.delete(env.profile)
     env.out.notice(
-        f"logged out (profile {env.profile}); credential deleted from {store.describe()}"
+        _("logged out (profile {profile}); credential deleted from {store}").format(
+            profile=env.profile, store=localized(store.describe())
+        )
     )
 
 
-WHOAMI_FIELDS = [
-    Column("username", "username"),
-    Column("scope", "scope"),
-    Column("customer_number", "customer number"),
-    Column("name", "name"),
-    Column("api_url", "api url"),
-    Column("profile", "profile"),
-    Column("credential_store", "credential store"),
-]
+def whoami_fields() -> list[Column]:
+    return [
+        Column("username", _("username")),
+        Column("scope", _("scope")),
+        Column("customer_number", _("customer number")),
+        Column("name", _("name")),
+        Column("api_url", _("api url")),
+        Column("profile", _("profile")),
+        Column("credential_store", _("credential store")),
+    ]
 
 
 def whoami(ctx: typer.Context) -> None:
@@ -142,5 +161,5 @@ def whoami(ctx: typer.Context) -> None:
             "profile": env.profile,
             "credential_store": env.credentials().describe(),
         },
-        WHOAMI_FIELDS,
+        whoami_fields(),
     )

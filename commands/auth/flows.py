@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from cli.context import Env
 from cli.credentials import CredentialStore, KeyringStore, Tokens, expires_at_from
 from cli.errors import AuthError, MoncompteError, UsageError, register_secret
+from cli.i18n import _
 
 if TYPE_CHECKING:
     from cli.http import ApiClient
@@ -29,7 +30,7 @@ def login_store(env: Env, insecure: bool) -> CredentialStore:
 def token_from_stdin(env: Env, client: ApiClient) -> Tokens:
     token = env.read_stdin().strip()
     if not token:
-        raise UsageError("--with-token: no token on stdin")
+        raise UsageError(_("--with-token: no token on stdin"))
     register_secret(token)
     client.use_tokens(Tokens(access_token=token))
     me = client.get("/v1/me")
@@ -48,12 +49,14 @@ def resolve_username(env: Env, given: str | None) -> str:
     if isinstance(remembered, str) and remembered:
         return remembered
     if env.can_prompt:
-        answer = env.prompt("Username: ").strip()
+        answer = env.prompt(_("Username: ")).strip()
         if answer:
             return answer
     raise UsageError(
-        "no username given",
-        hint="give --username NAME (with --password-stdin without a terminal), or use --with-token",
+        _("no username given"),
+        hint=_(
+            "give --username NAME (with --password-stdin without a terminal), or use --with-token"
+        ),
     )
 
 
@@ -62,10 +65,10 @@ def read_password(env: Env, from_stdin: bool) -> str:
         lines = env.read_stdin().splitlines()
         password = lines[0] if lines else ""
     else:
-        password = env.prompt("Password: ", secret=True, flag="--password-stdin")
+        password = env.prompt(_("Password: "), secret=True, flag="--password-stdin")
     register_secret(password)
     if not password:
-        raise UsageError("empty password")
+        raise UsageError(_("empty password"))
     return password
 
 
@@ -84,15 +87,18 @@ def password_login(
     except AuthError as exc:
         if exc.code != OTP_REQUIRED or otp:
             raise AuthError(
-                f"login refused: {exc.detail or 'wrong username or password'}",
+                _("login refused: {detail}").format(
+                    detail=exc.detail or _("wrong username or password")
+                ),
                 hint=None,
                 code=exc.code,
                 status=exc.status,
             ) from None
-        body["otp"] = env.prompt("One-time code: ", flag="--otp CODE").strip()
+        body["otp"] = env.prompt(_("One-time code: "), flag="--otp CODE").strip()
         answer = client.request("POST", TOKEN_PATH, json=body, auth=False, retry=False)
     if not isinstance(answer, dict) or not answer.get("access_token"):
-        raise MoncompteError("the server answered the login without a token")
+        raise MoncompteError(_("the server answered the login without a token"))
+
     return Tokens(
         access_token=str(answer["access_token"]),
         refresh_token=answer.get("refresh_token"),

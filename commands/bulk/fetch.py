@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from cli.errors import AuthError, Interrupted, MoncompteError, NetworkError, NotFoundError
+from cli.i18n import _
+from domain.i18n import N_, Text
 
 if TYPE_CHECKING:
     from cli.context import Env
@@ -79,7 +81,7 @@ class Lookup(Fetcher):
             return answer
         results = answer.get("results") if isinstance(answer, dict) else None
         if not isinstance(results, list):
-            return [Outcome(i, 502, reason="the server answered no results") for i in ids]
+            return [Outcome(i, 502, reason=Text(N_("the server answered no results"))) for i in ids]
         outcomes = []
         by_id: dict[str, Outcome] = {}
         for item in results:
@@ -93,7 +95,8 @@ class Lookup(Fetcher):
             else:
                 by_id[cid] = Outcome(cid, code, reason=reason_of(item.get("error"), code))
         for i in ids:
-            outcomes.append(by_id.get(i) or Outcome(i, 502, reason="missing from the answer"))
+            missing = Outcome(i, 502, reason=Text(N_("missing from the answer")))
+            outcomes.append(by_id.get(i) or missing)
         return outcomes
 
 
@@ -123,8 +126,8 @@ class PerCustomer(Fetcher):
 
 def not_staff() -> AuthError:
     return AuthError(
-        "--customer and --customers-file need a staff login",
-        hint="log in as a support agent ('moncompte login'), or set MONCOMPTE_TOKEN",
+        _("--customer and --customers-file need a staff login"),
+        hint=_("log in as a support agent ('moncompte login'), or set MONCOMPTE_TOKEN"),
     )
 
 
@@ -228,13 +231,19 @@ class Transport:
                 try:
                     return response.json()
                 except ValueError:
-                    return [Outcome(i, 502, reason="the answer was not JSON") for i in ids]
+                    not_json = Text(N_("the answer was not JSON"))
+                    return [Outcome(i, 502, reason=not_json) for i in ids]
             if status in (429, 503):
                 throttled += 1
                 delay = retry_after_seconds(response.headers.get("Retry-After"), time.time())
                 if throttled >= MAX_THROTTLED:
-                    reason = "rate limited" if status == 429 else "service unavailable"
-                    return [Outcome(i, status, reason=f"{reason} (gave up)") for i in ids]
+                    gave_up = Text(
+                        N_("rate limited (gave up)")
+                        if status == 429
+                        else N_("service unavailable (gave up)")
+                    )
+                    return [Outcome(i, status, reason=gave_up) for i in ids]
+
                 wait = min(delay, RETRY_AFTER_CAP) if delay is not None else None
                 if wait is None:
                     wait = self._backoff(throttled)

@@ -22,6 +22,9 @@ from pathlib import Path
 from typing import IO
 
 from cli.errors import UsageError
+from cli.files import cannot_read
+from cli.i18n import _
+from domain.i18n import N_, Text
 
 MAX_ID_LENGTH = 64  # the API refuses longer ones, which would fail a whole batch
 _VALID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]*")
@@ -62,9 +65,9 @@ def parse_line(line: str) -> str | None:
 def check_id(value: str) -> str | None:
     """Why `value` cannot be a customer ID, or None."""
     if len(value) > MAX_ID_LENGTH:
-        return f"not a customer id (over {MAX_ID_LENGTH} characters)"
+        return Text(N_("not a customer id (over {max} characters)"), max=MAX_ID_LENGTH)
     if not _VALID.fullmatch(value):
-        return "not a customer id (unexpected characters)"
+        return Text(N_("not a customer id (unexpected characters)"))
     return None
 
 
@@ -143,11 +146,11 @@ class IdSource:
         try:
             handle = path.open(encoding="utf-8-sig", errors="replace", newline="")
         except FileNotFoundError:
-            raise UsageError(f"no such file: {self.file}") from None
+            raise _no_such_file(self.file) from None
         except IsADirectoryError:
-            raise UsageError(f"{self.file} is a directory, not a file of IDs") from None
+            raise _a_directory(self.file) from None
         except OSError as exc:
-            raise UsageError(f"cannot read {self.file}: {exc.strerror or exc}") from None
+            raise cannot_read(self.file, exc) from None
         with handle:
             yield from handle
 
@@ -157,9 +160,9 @@ class IdSource:
             return
         path = Path(os.path.expanduser(self.file))
         if not path.exists():
-            raise UsageError(f"no such file: {self.file}")
+            raise _no_such_file(self.file)
         if path.is_dir():
-            raise UsageError(f"{self.file} is a directory, not a file of IDs")
+            raise _a_directory(self.file)
 
     def __iter__(self) -> Iterator[RawId]:
         explicit = (v.strip() for v in self.customers if v.strip())
@@ -186,3 +189,11 @@ def chunks(values: Iterable[RawId], size: int) -> Iterator[list[RawId]]:
         if not chunk:
             return
         yield chunk
+
+
+def _no_such_file(file: str) -> UsageError:
+    return UsageError(_("no such file: {file}").format(file=file))
+
+
+def _a_directory(file: str) -> UsageError:
+    return UsageError(_("{file} is a directory, not a file of IDs").format(file=file))

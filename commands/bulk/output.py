@@ -9,7 +9,8 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
-from cli.output import Column, lookup, raw
+from cli.i18n import _
+from cli.output import Column, lookup, number, raw
 
 if TYPE_CHECKING:
     from cli.context import Env
@@ -115,10 +116,13 @@ class Writer:
 class Progress:
     """`done 4,300/10,000 · failed 12 · 2,150/s · ETA 3 s` on a terminal's stderr."""
 
-    def __init__(self, stream: IO[str], enabled: bool, total: int | None) -> None:
+    def __init__(
+        self, stream: IO[str], enabled: bool, total: int | None, locale: str = "en"
+    ) -> None:
         self.stream = stream
         self.enabled = enabled
         self.total = total
+        self.locale = locale
         self.started = time.monotonic()
         self._drawn = 0.0
         self._shown = False
@@ -140,21 +144,28 @@ class Progress:
         processed = done + failed
         rate = processed / elapsed
         parts = []
+        n = self._number
         if self.total:
             share = min(processed / self.total, 1.0)
             filled = int(share * 20)
             bar = "#" * filled + "." * (20 - filled)
-            parts.append(f"[{bar}] {processed:,}/{self.total:,}")
+            parts.append(f"[{bar}] {n(processed)}/{n(self.total)}")
         else:
-            parts.append(f"{processed:,}")
-        parts.append(f"done {done:,}")
-        parts.append(f"failed {failed:,}")
-        parts.append(f"{rate:,.0f}/s")
+            parts.append(n(processed))
+        parts.append(_("done {n}").format(n=n(done)))
+        parts.append(_("failed {n}").format(n=n(failed)))
+        parts.append(_("{n}/s").format(n=n(rate)))
         if self.total and rate > 0 and processed < self.total:
-            parts.append(f"ETA {_duration((self.total - processed) / rate)}")
+            parts.append(
+                _("ETA {duration}").format(duration=_duration((self.total - processed) / rate))
+            )
+
         self.stream.write("\r\x1b[K" + " · ".join(parts))
         self.stream.flush()
         self._shown = True
+
+    def _number(self, value: float) -> str:
+        return number(value, self.locale)
 
 
 def _duration(seconds: float) -> str:

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
 from cli.errors import Interrupted, PartialFailure, UsageError
-from cli.output import Column
+from cli.files import cannot_write
+from cli.i18n import _, localized, ngettext
+from cli.output import Column, number
 from commands.bulk.fetch import Fetcher, Gate, Outcome, Stopped, Transport
 from commands.bulk.options import BulkSpec
 from commands.bulk.output import (
@@ -46,7 +48,10 @@ class Summary:
 
 def bulk_columns(columns: Sequence[Column]) -> list[Column]:
     """`customer_id` first, then the command's columns (without a second customer_id)."""
-    return [Column("customer_id", "customer"), *(c for c in columns if c.key != "customer_id")]
+    return [
+        Column("customer_id", _("customer")),
+        *(c for c in columns if c.key != "customer_id"),
+    ]
 
 
 def choose_format(env: Env, spec: BulkSpec) -> str:
@@ -86,8 +91,10 @@ def run_bulk(
         head = list(_take(ids, TABLE_MAX_CUSTOMERS + 1))
         if len(head) > TABLE_MAX_CUSTOMERS:
             raise UsageError(
-                f"a {fmt} is for up to {TABLE_MAX_CUSTOMERS} customers",
-                hint="use -o ndjson or -o csv, which stream",
+                _("a {format} is for up to {max} customers").format(
+                    format=fmt, max=number(TABLE_MAX_CUSTOMERS, env.locale)
+                ),
+                hint=_("use -o ndjson or -o csv, which stream"),
             )
         ids = iter(head)
     show_progress = bool(env.stderr_isatty) and not env.quiet
@@ -98,20 +105,35 @@ def run_bulk(
 
 
 def _take(values: Iterator[RawId], n: int) -> Iterator[RawId]:
-    for _, value in zip(range(n), values, strict=False):
+    for _i, value in zip(range(n), values, strict=False):
         yield value
 
 
 def _conclude(env: Env, spec: BulkSpec, s: Summary) -> int:
-    what = f"{s.processed:,} customer{'s' if s.processed != 1 else ''}"
-    detail = f"{s.done:,} answered, {s.failed:,} failed, {s.rows:,} rows, {s.elapsed:.1f} s"
+    locale = env.locale
+    what = ngettext("{n} customer", "{n} customers", s.processed).format(
+        n=number(s.processed, locale)
+    )
+    detail = _("{done} answered, {failed} failed, {rows} rows, {seconds} s").format(
+        done=number(s.done, locale),
+        failed=number(s.failed, locale),
+        rows=number(s.rows, locale),
+        seconds=number(s.elapsed, locale, 1),
+    )
     if s.interrupted:
-        env.out.warn(f"interrupted after {what} ({detail}); the output so far is complete")
-        raise Interrupted("interrupted", hint=_rerun_hint(spec, s))
-    env.out.notice(f"looked up {what}: {detail}")
+        env.out.warn(
+            _("interrupted after {what} ({detail}); the output so far is complete").format(
+                what=what, detail=detail
+            )
+        )
+        raise Interrupted(_("interrupted"), hint=_rerun_hint(spec, s))
+    env.out.notice(_("looked up {what}: {detail}").format(what=what, detail=detail))
     if s.failed:
         raise PartialFailure(
-            f"{s.failed:,} of {s.processed:,} customers failed", hint=_rerun_hint(spec, s)
+            ngettext(
+                "{failed} of {n} customers failed", "{failed} of {n} customers failed", s.failed
+            ).format(failed=number(s.failed, locale), n=number(s.processed, locale)),
+            hint=_rerun_hint(spec, s),
         )
     return 0
 
@@ -120,8 +142,8 @@ def _rerun_hint(spec: BulkSpec, s: Summary) -> str | None:
     if not s.failed:
         return None
     if spec.errors:
-        return f"rerun the failed ones with --customers-file {spec.errors}"
-    return "add --errors FILE to keep the failed IDs, then rerun with --customers-file FILE"
+        return _("rerun the failed ones with --customers-file {file}").format(file=spec.errors)
+    return _("add --errors FILE to keep the failed IDs, then rerun with --customers-file FILE")
 
 
 class _Runner:
@@ -142,7 +164,9 @@ class _Runner:
         self.summary = Summary()
         self.stop = threading.Event()
         self.interrupts = 0
-        self.progress = Progress(env.stderr, bool(env.stderr_isatty) and not env.quiet, total=total)
+        self.progress = Progress(
+            env.stderr, bool(env.stderr_isatty) and not env.quiet, total=total, locale=env.locale
+        )
         self._errors: IO[str] | None = None
         self.fatal: Exception | None = None
         self._fatal_lock = threading.Lock()
@@ -190,11 +214,11 @@ class _Runner:
         if self.spec.errors is None:
             return
         if self.spec.errors in (self.spec.customers_file,):
-            raise UsageError("--errors must not be the file the IDs are read from")
+            raise UsageError(_("--errors must not be the file the IDs are read from"))
         try:
             self._errors = open(self.spec.errors, "w", encoding="utf-8")  # noqa: SIM115
         except OSError as exc:
-            raise UsageError(f"cannot write {self.spec.errors}: {exc.strerror or exc}") from None
+            raise cannot_write(self.spec.errors, exc) from None
 
     def _loop(self, api: ApiClient, ids: Iterator[RawId]) -> None:
         from collections import deque
@@ -276,7 +300,12 @@ class _Runner:
         reason = outcome.reason or f"HTTP {outcome.status}"
         status = f" ({outcome.status})" if outcome.status else ""
         self.progress.clear()
-        self.env.stderr.write(f"failed: {outcome.customer_id}{status}: {reason}\n")
+        # The errors file keeps the reason as a machine reads it (ours in English).
+        line = _("failed: {id}{status}: {reason}").format(
+            id=outcome.customer_id, status=status, reason=localized(reason)
+        )
+        self.env.stderr.write(line + "\n")
+
         self.env.stderr.flush()
         if self._errors is not None:
             record = {"id": outcome.customer_id, "status": outcome.status, "reason": reason}

@@ -33,7 +33,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from cli.errors import AuthError, MoncompteError, NetworkError, NotFoundError, RuleError
-from cli.files import atomic_write_text
+from cli.files import atomic_write_text, json_reason, os_reason
+from cli.i18n import _, language
 
 if TYPE_CHECKING:
     from cli.http import ApiClient
@@ -134,17 +135,17 @@ class Draft:
     @classmethod
     def from_json(cls, data: Any) -> Draft:
         if not isinstance(data, dict) or data.get("version") != FORMAT_VERSION:
-            raise ValueError("not a draft of this version")
+            raise ValueError(_("not a draft of this version"))
         known = {f for f in cls.__dataclass_fields__}
         draft = cls(**{k: v for k, v in data.items() if k in known})
         if not ID_PATTERN.match(draft.id) or draft.kind not in ("new", "reply"):
-            raise ValueError("not a draft")
+            raise ValueError(_("not a draft"))
         if draft.kind == "new" and (draft.claim is None or not draft.claim_key):
-            raise ValueError("a new-claim draft without its claim")
+            raise ValueError(_("a new-claim draft without its claim"))
         if draft.kind == "reply" and (draft.message is None or not draft.claim_id):
-            raise ValueError("a reply draft without its message")
+            raise ValueError(_("a reply draft without its message"))
         if draft.message is not None and not draft.message_key:
-            raise ValueError("a message without its idempotency key")
+            raise ValueError(_("a message without its idempotency key"))
         return draft
 
     def to_json(self) -> dict[str, Any]:
@@ -217,7 +218,9 @@ class DraftStore:
     def path(self, draft_id: str) -> Path:
         if not ID_PATTERN.match(draft_id):
             # Also keeps an argument like "../x" from naming a file outside the folder.
-            raise NotFoundError(f"no draft {draft_id!r} (draft ids look like DR-20261124-...)")
+            raise NotFoundError(
+                _("no draft {id} (draft ids look like DR-20261124-...)").format(id=repr(draft_id))
+            )
         return self.directory / f"{draft_id}{SUFFIX}"
 
     def save(self, draft: Draft) -> Path:
@@ -233,11 +236,17 @@ class DraftStore:
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            raise NotFoundError(f"no draft {draft_id} in {self.directory}") from None
+            raise NotFoundError(
+                _("no draft {id} in {dir}").format(id=draft_id, dir=self.directory)
+            ) from None
         try:
             return Draft.from_json(json.loads(text))
         except (ValueError, TypeError) as exc:
-            raise MoncompteError(f"draft file {path} is unreadable: {exc}") from None
+            raise MoncompteError(
+                _("draft file {path} is unreadable: {reason}").format(
+                    path=path, reason=_unreadable(exc)
+                )
+            ) from None
 
     def delete(self, draft_id: str) -> None:
         with contextlib.suppress(FileNotFoundError):
@@ -251,7 +260,7 @@ class DraftStore:
             try:
                 drafts.append(Draft.from_json(json.loads(path.read_text(encoding="utf-8"))))
             except (OSError, ValueError, TypeError) as exc:
-                broken.append(Broken(path, str(exc) or type(exc).__name__))
+                broken.append(Broken(path, _unreadable(exc)))
         drafts.sort(key=lambda d: (d.created_at, d.id))
         return drafts, broken
 
@@ -263,6 +272,15 @@ class DraftStore:
             if path.name.startswith(".") or path.suffix != SUFFIX or not path.is_file():
                 continue
             yield path
+
+
+def _unreadable(exc: Exception) -> str:
+    """Why a draft file could not be read, for the user."""
+    if isinstance(exc, OSError):
+        return os_reason(exc)
+    if isinstance(exc, TypeError):  # fields of another shape: Draft(**data) refused them
+        return _("unexpected fields") if language() != "en" else str(exc)
+    return json_reason(exc) if isinstance(exc, ValueError) else str(exc)
 
 
 # --- sending ----------------------------------------------------------------------------
@@ -356,7 +374,8 @@ def _post(client: ApiClient, path: str, body: dict[str, Any], key: str) -> dict[
     )
     answer = response.json()
     if not isinstance(answer, dict) or "id" not in answer:
-        raise MoncompteError(f"POST {path} did not answer a claim")
+        raise MoncompteError(_("{request} did not answer a claim").format(request=f"POST {path}"))
+
     return answer
 
 

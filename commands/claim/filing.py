@@ -24,7 +24,7 @@ from commands.claim.drafts import (
     record_interruption,
 )
 from commands.claim.message import message_text, read_attachments
-from commands.claim.views import show_claim, show_draft
+from commands.claim.views import category_label, show_claim, show_draft
 from commands.terminate.requests import rule_refusals
 from domain.claims import MERCHANT_FIRST_CATEGORIES
 
@@ -120,7 +120,7 @@ def _merchant_first(env: Env, category: str) -> None:
             _(
                 "for a claim of category {category} the merchant must be contacted first, "
                 "and there is no terminal to ask whether you did"
-            ).format(category=category),
+            ).format(category=category_label(category)),
             hint=_("give --merchant-contacted once the merchant has not solved the problem"),
         )
     env.stderr.write(

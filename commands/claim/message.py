@@ -15,6 +15,7 @@ from pathlib import Path
 
 from cli.context import Env
 from cli.errors import UsageError
+from cli.files import cannot_write, os_reason
 from cli.i18n import _
 
 MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024  # per file, as the server enforces
@@ -52,7 +53,7 @@ def message_text(env: Env, text: str | None, file: str | None, *, header: str) -
             raise UsageError(_("cannot read {file}: not UTF-8 text").format(file=file)) from None
         except OSError as exc:
             raise UsageError(
-                _("cannot read {file}: {why}").format(file=file, why=exc.strerror)
+                _("cannot read {file}: {why}").format(file=file, why=os_reason(exc))
             ) from None
     elif env.can_prompt:
         body = _edit(env, header)
@@ -83,7 +84,7 @@ def _edit(env: Env, header: str) -> str:
         except OSError as exc:
             raise UsageError(
                 _("cannot run the editor {editor!r}: {why}").format(
-                    editor=editor, why=exc.strerror
+                    editor=editor, why=os_reason(exc)
                 ),
                 hint=_("set EDITOR, or give --message / --message-file"),
             ) from None
@@ -142,7 +143,7 @@ def _read_attachment(text: str) -> _File:
         raise UsageError(_("cannot attach {file}: no such file").format(file=text)) from None
     except OSError as exc:
         raise UsageError(
-            _("cannot attach {file}: {why}").format(file=text, why=exc.strerror)
+            _("cannot attach {file}: {why}").format(file=text, why=os_reason(exc))
         ) from None
     if len(data) > MAX_ATTACHMENT_BYTES:  # it grew while we looked
         raise UsageError(_("cannot attach {file}: over the 5 MiB limit per file").format(file=text))
@@ -181,11 +182,18 @@ def _sniff(data: bytes) -> str | None:
 
 
 def human_size(n: int) -> str:
+    """`1.5 MiB` (`1,5 Mio` in French: the decimal comma, and French's own unit names)."""
+    from cli.i18n import language
+
+    def one_decimal(value: float) -> str:
+        text = f"{value:.1f}"
+        return text.replace(".", ",") if language() == "fr" else text
+
     if n >= 1024 * 1024:
-        return f"{n / (1024 * 1024):.1f} MiB"
+        return _("{n} MiB").format(n=one_decimal(n / (1024 * 1024)))
     if n >= 1024:
-        return f"{n / 1024:.1f} KiB"
-    return f"{n} B"
+        return _("{n} KiB").format(n=one_decimal(n / 1024))
+    return _("{n} B").format(n=n)
 
 
 # --- output: files ------------------------------------------------------------------------
@@ -201,11 +209,11 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise UsageError(_("cannot write {path}: no such directory").format(path=path))
     if path.exists() and not path.is_file():
         # A rename would replace a directory entry such as /dev/null with our file.
-        raise UsageError(f"cannot write {path}: not a regular file")
+        raise cannot_write(path, _("not a regular file"))
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise cannot_write(path, exc) from exc
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -216,5 +224,5 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         if isinstance(exc, OSError):
-            raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
+            raise cannot_write(path, exc) from exc
         raise

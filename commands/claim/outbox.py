@@ -50,7 +50,7 @@ def drafts(
     for draft in found:
         if replay_expired(draft, now):
             env.out.warn(_expired_warning(draft))
-    rows = [draft_row(d) for d in found]
+    rows = [draft_row(d, env) for d in found]
     env.out.render(rows, draft_columns())
     if not rows and env.out.fmt == "table":
         env.out.notice(_("no drafts in {dir}").format(dir=store.directory))
@@ -90,6 +90,7 @@ def send(
     env = Env.of(ctx)
     if (draft_id is None) == (not all_):
         raise UsageError(_("give either a draft ID or --all"), hint="moncompte claim drafts")
+
     store = DraftStore()
     if draft_id is not None:
         draft = store.get(draft_id)
@@ -135,12 +136,18 @@ def _sending(
     for draft in queue:
         outcome = send_saved(draft, client, store, env.now())
         outcomes.append(outcome)
+        human = env.out.fmt in ("table", "markdown")
         yield {
             "draft": draft.id,
-            "result": outcome.result,
+            "result": result_label(outcome.result) if human else outcome.result,
             "claim": (outcome.claim or {}).get("id") or draft.claim_id,
             "detail": outcome.error.message if outcome.error else None,
         }
+
+
+def result_label(result: str) -> str:
+    labels = {"sent": _("sent"), "failed": _("failed"), "rejected": _("rejected")}
+    return labels.get(result, result)
 
 
 def _conclude(outcomes: list[Outcome]) -> None:

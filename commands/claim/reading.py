@@ -11,7 +11,7 @@ from cli.i18n import _
 from cli.output import Column
 from commands.claim._app import ClaimIdArg, app
 from commands.claim.message import TYPE_NAMES, human_size
-from commands.claim.views import claim_columns, claim_fields
+from commands.claim.views import claim_columns, claim_fields, in_words
 
 # --- list / show --------------------------------------------------------------------------
 
@@ -20,7 +20,7 @@ from commands.claim.views import claim_columns, claim_fields
 def list_(ctx: typer.Context) -> None:
     """Your claims, newest first."""
     env = Env.of(ctx)
-    rows = env.api().paginate("/v1/claims")
+    rows = (in_words(env, claim) for claim in env.api().paginate("/v1/claims"))
     count = env.out.render(rows, claim_columns())
     if count == 0 and env.out.fmt == "table":
         env.out.notice(_("no claims"))
@@ -34,7 +34,9 @@ def show(ctx: typer.Context, claim_id: ClaimIdArg) -> None:
     if env.out.fmt == "json":
         env.out.json(claim)
         return
-    env.out.render_one(claim, claim_fields(), title=_("Claim {id}").format(id=claim["id"]))
+    env.out.render_one(
+        in_words(env, claim), claim_fields(), title=_("Claim {id}").format(id=claim["id"])
+    )
     if env.out.fmt not in ("table", "markdown"):
         return
     env.out.text("")

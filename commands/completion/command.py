@@ -9,6 +9,8 @@ import typer
 
 from cli.context import Env
 from cli.errors import UsageError
+from cli.files import cannot_write
+from cli.i18n import _
 from commands.completion.installer import RcShell, detect_shell, plan, tilde, write
 from commands.completion.scripts import Shell, script
 
@@ -57,29 +59,42 @@ def install(
     todo = plan(chosen, environ)
     shown = tilde(todo.path, environ)
     reload = (
-        "open a new terminal" if chosen is RcShell.fish else f"open a new terminal, or: . {shown}"
+        _("open a new terminal")
+        if chosen is RcShell.fish
+        else _("open a new terminal, or: . {path}").format(path=shown)
     )
     if not todo.changed:
-        env.out.notice(f"{chosen.value} completion is already installed in {shown}")
+        env.out.notice(
+            _("{shell} completion is already installed in {path}").format(
+                shell=chosen.value, path=shown
+            )
+        )
     else:
         what = {
-            "create": f"create {shown} with the completion script",
-            "add": f"add a 'moncompte completion' block at the end of {shown}",
-            "update": f"update the 'moncompte completion' block in {shown}",
-        }[todo.action]
+            "create": _("create {path} with the completion script"),
+            "add": _("add a 'moncompte completion' block at the end of {path}"),
+            "update": _("update the 'moncompte completion' block in {path}"),
+        }[todo.action].format(path=shown)
         if not yes:
             if not env.can_prompt:
                 raise UsageError(
-                    f"not editing {shown} without asking, and there is no terminal to ask on",
-                    hint="add --yes to install without asking",
+                    _(
+                        "not editing {path} without asking, and there is no terminal to ask on"
+                    ).format(path=shown),
+                    hint=_("add --yes to install without asking"),
                 )
-            if not env.confirm(f"This will {what}. Proceed? [y/N] "):
-                raise UsageError(f"cancelled: {shown} was not changed")
+            if not env.confirm(_("This will {what}. Proceed? [y/N] ").format(what=what)):
+                raise UsageError(_("cancelled: {path} was not changed").format(path=shown))
         try:
             write(todo.path, todo.new)
         except OSError as exc:
-            raise UsageError(f"cannot write {shown}: {exc.strerror or exc}") from None
-        env.out.notice(f"{chosen.value} completion installed in {shown}; {reload}")
+            raise cannot_write(shown, exc) from None
+        env.out.notice(
+            _("{shell} completion installed in {path}; {reload}").format(
+                shell=chosen.value, path=shown, reload=reload
+            )
+        )
+
     if env.out.fmt in ("json", "ndjson"):
         result = {"shell": chosen.value, "path": str(todo.path), "changed": todo.changed}
         env.out.text(json.dumps(result))

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cli.errors import UsageError
+from cli.files import cannot_read
+from cli.i18n import _
 from commands.completion.scripts import script
 
 BEGIN = "# >>> moncompte completion >>>"
@@ -54,16 +56,16 @@ def detect_shell(environ: Mapping[str, str]) -> RcShell:
     name = Path(environ.get("SHELL", "")).name
     if name in ("pwsh", "powershell"):
         raise UsageError(
-            "install does not edit PowerShell profiles",
-            hint="add it yourself: moncompte completion powershell >> $PROFILE",
+            _("install does not edit PowerShell profiles"),
+            hint=_("add it yourself: moncompte completion powershell >> $PROFILE"),
         )
     for shell in RcShell:
         if name == shell.value or name.startswith(shell.value + "-"):  # bash-5.2, zsh-5.9
             return shell
-    shown = f"SHELL={environ.get('SHELL')!r}" if environ.get("SHELL") else "SHELL is not set"
+    shown = f"SHELL={environ.get('SHELL')!r}" if environ.get("SHELL") else _("SHELL is not set")
     raise UsageError(
-        f"cannot tell which shell to install for ({shown})",
-        hint="name it: moncompte completion install bash|zsh|fish",
+        _("cannot tell which shell to install for ({shell})").format(shell=shown),
+        hint=_("name it: moncompte completion install bash|zsh|fish"),
     )
 
 
@@ -118,9 +120,10 @@ def plan(shell: RcShell, environ: Mapping[str, str]) -> Plan:
     except FileNotFoundError:
         old = None
     except UnicodeDecodeError:
-        raise UsageError(f"{path} is not UTF-8 text: not editing it") from None
+        raise UsageError(_("{path} is not UTF-8 text: not editing it").format(path=path)) from None
     except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise cannot_read(path, exc) from None
+
     if shell is RcShell.fish:  # a file of its own in fish's completions dir
         new = f"{BEGIN}\n{script('fish').strip()}\n{END}\n"
     else:

@@ -15,7 +15,9 @@ import typer
 from cli.complete import invoice_ids, remember_ids
 from cli.context import Env
 from cli.errors import UsageError
+from cli.files import cannot_write
 from cli.i18n import _
+from cli.output import human
 from commands.bulk import NO_BULK, BulkSpec, bulk_options
 from commands.invoices.columns import (
     header_fields,
@@ -101,7 +103,8 @@ def _list(
     if start is not None and end is not None and start > end:
         raise UsageError(
             _("--since {since} is after --until {until}: no invoice can match").format(
-                since=start.isoformat(), until=end.isoformat()
+                since=human(start.isoformat(), "date", env.locale),
+                until=human(end.isoformat(), "date", env.locale),
             )
         )
     if bulk:
@@ -207,7 +210,7 @@ def download(
     try:
         write_atomically(dest, fetch_pdf(env, invoice_id), force=force)
     except OSError as exc:  # a read-only or full file system, no permission
-        raise UsageError(f"cannot write {dest}: {exc.strerror or exc}") from exc
+        raise cannot_write(dest, exc) from exc
     env.out.notice(_("saved {path}").format(path=dest))
     if env.out.fmt in ("json", "ndjson"):
         env.out.text(json.dumps({"id": invoice_id, "path": str(dest)}, ensure_ascii=False))

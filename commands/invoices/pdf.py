@@ -12,6 +12,7 @@ from pathlib import Path
 
 from cli.context import Env
 from cli.errors import UsageError
+from cli.files import cannot_write
 from cli.i18n import _
 
 
@@ -36,7 +37,7 @@ def destination(to: str | None, invoice_id: str, *, force: bool) -> Path:
         raise UsageError(_("no such directory: {path}").format(path=dest.parent))
     if dest.exists() and not dest.is_file():
         # --force replaces a file, never a device such as /dev/full (a rename would).
-        raise UsageError(f"cannot write {dest}: not a regular file")
+        raise cannot_write(dest, _("not a regular file"))
     return dest
 
 

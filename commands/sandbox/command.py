@@ -11,8 +11,9 @@ import typer
 from cli.context import Env
 from cli.errors import MoncompteError, UsageError
 from cli.http import is_loopback
+from cli.i18n import _
 from cli.sandbox import DEMO_CUSTOMER, DEMO_STAFF, database_url, mode
-from cli.sandbox.common import pinned_today
+from cli.sandbox.common import no_such_user, pinned_today
 from commands.sandbox.local import (
     db_ready,
     launcher_for,
@@ -57,9 +58,11 @@ def start(ctx: typer.Context, db: DbOpt = None, idle_timeout: IdleOpt = None) ->
     launcher = launcher_for(env, db, idle_timeout)
     state, started = launcher.start()
     if started:
-        env.out.notice(f"sandbox started: {state.url} (pid {state.pid})")
+        env.out.notice(_("sandbox started: {url} (pid {pid})").format(url=state.url, pid=state.pid))
     else:
-        env.out.notice(f"sandbox already running: {state.url} (pid {state.pid})")
+        env.out.notice(
+            _("sandbox already running: {url} (pid {pid})").format(url=state.url, pid=state.pid)
+        )
     render_status(env, launcher)
 
 
@@ -69,9 +72,9 @@ def stop(ctx: typer.Context, db: DbOpt = None) -> None:
     env = Env.of(ctx)
     state = launcher_for(env, db).stop()
     if state is None:
-        env.out.notice("no sandbox server was running")
+        env.out.notice(_("no sandbox server was running"))
     else:
-        env.out.notice(f"sandbox stopped (pid {state.pid})")
+        env.out.notice(_("sandbox stopped (pid {pid})").format(pid=state.pid))
 
 
 @app.command("status")
@@ -96,9 +99,11 @@ def reset(ctx: typer.Context, customers: CustomersOpt = 0, db: DbOpt = None) -> 
     else:
         stopped = launcher_for(env, db).stop()
         if stopped is not None:
-            env.out.notice(f"stopped the background sandbox (pid {stopped.pid}) to reset it")
+            env.out.notice(
+                _("stopped the background sandbox (pid {pid}) to reset it").format(pid=stopped.pid)
+            )
         server_command(env, "reset", "--db", str(path), "--customers", str(customers))
-    env.out.notice(f"sandbox reset: {path}")
+    env.out.notice(_("sandbox reset: {path}").format(path=path))
 
 
 @app.command("token")
@@ -117,7 +122,7 @@ def token(
     same database as well as with the background server. Starts no server."""
     env = Env.of(ctx)
     if staff and username:
-        raise UsageError("--staff and --username cannot be used together")
+        raise UsageError(_("--staff and --username cannot be used together"))
     user = username or (DEMO_STAFF if staff else DEMO_CUSTOMER)
     if mode(env.environ) == "inprocess":
         env.out.text(token_inprocess(env, user, db))
@@ -133,8 +138,8 @@ def token(
     try:
         minted = server_command(env, "token", user, "--db", str(path), dated=False)
     except MoncompteError as exc:
-        if "no user named" in exc.message:
-            raise UsageError(f"no sandbox user named {user!r}") from None
+        if "no user named" in exc.message:  # the server's own (English) words
+            raise no_such_user(user) from None
         raise
     env.out.text(minted.strip())
 
@@ -161,17 +166,24 @@ def serve(
     module = embedded()
     path = db_ready(env, db)
     if not is_loopback(host):
-        env.out.warn(f"listening on {host}: the sandbox is reachable from other machines")
+        env.out.warn(
+            _("listening on {host}: the sandbox is reachable from other machines").format(host=host)
+        )
     server = module.start_background(
         database_url(path), host=host, port=port, today=pinned_today(env), customers=customers
     )
-    env.out.notice(f"sandbox serving {server.url} (database {path}); Ctrl-C to stop")
+    env.out.notice(
+        _("sandbox serving {url} (database {path}); Ctrl-C to stop").format(
+            url=server.url, path=path
+        )
+    )
     # stderr, not out.notice: a script waiting for the URL must get it even with -q.
     env.stderr.write(f"{server.url}\n")
     env.stderr.flush()
     try:
         threading.Event().wait()
     except KeyboardInterrupt:
-        env.out.notice("stopping")
+        env.out.notice(_("stopping"))
+
     finally:
         server.stop()

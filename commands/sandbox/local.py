@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from cli.context import Env
-from cli.errors import MoncompteError, UsageError
+from cli.errors import MoncompteError
+from cli.i18n import _
 from cli.output import Column
 from cli.sandbox import check_extra, database_url, db_path, mode
-from cli.sandbox.common import pinned_today
+from cli.sandbox.common import no_such_user, pinned_today
 
 
 def db_of(env: Env, db: Path | None) -> Path:
@@ -68,26 +69,34 @@ def render_status(env: Env, launcher: Any) -> None:
     counts = row_counts(path) if path.exists() else {}
     info["seeded"] = bool(counts.get("customers") or counts.get("users"))
     fields = [
-        Column("running", "running", "bool"),
-        Column("url", "url"),
-        Column("pid", "pid", "int"),
-        Column("version", "version"),
-        Column("started_at", "started at"),
-        Column("idle_timeout_s", "idle timeout (s)"),
-        Column("today", "pinned date"),
-        Column("mode", "mode"),
-        Column("database", "database"),
-        Column("exists", "exists", "bool"),
-        Column("size_bytes", "size (bytes)", "int"),
-        Column("seeded", "seeded", "bool"),
-        Column("state_file", "state file"),
-        Column("log_file", "log file"),
+        Column("running", _("running"), "bool"),
+        Column("url", _("url")),
+        Column("pid", _("pid"), "int"),
+        Column("version", _("version")),
+        Column("started_at", _("started at"), "date"),
+        Column("idle_timeout_s", _("idle timeout (s)")),
+        Column("today", _("pinned date"), "date"),
+        Column("mode", _("mode")),
+        Column("database", _("database")),
+        Column("exists", _("exists"), "bool"),
+        Column("size_bytes", _("size (bytes)"), "int"),
+        Column("seeded", _("seeded"), "bool"),
+        Column("state_file", _("state file")),
+        Column("log_file", _("log file")),
     ]
+    headers = {
+        "users": _("users"),
+        "customers": _("customers"),
+        "contracts": _("contracts"),
+        "invoices": _("invoices"),
+        "instalments": _("instalments"),
+        "claims": _("claims"),
+    }
     for table in SHOWN:
         if table not in counts:
             continue
         info[table] = counts[table]
-        fields.append(Column(table, table, "int"))
+        fields.append(Column(table, headers.get(table, table), "int"))
     env.out.render_one(info, fields)
 
 
@@ -105,8 +114,12 @@ def server_command(env: Env, *args: str, dated: bool = True) -> str:
         command, stdin=subprocess.DEVNULL, capture_output=True, text=True, env=server_environ()
     )
     if result.returncode != 0:
-        last = (result.stderr.strip().splitlines() or ["no output"])[-1]
-        raise MoncompteError(f"python -m server {args[0]} failed: {last}")
+        last = (result.stderr.strip().splitlines() or [_("no output")])[-1]
+        raise MoncompteError(
+            _("{command} failed: {reason}").format(
+                command=f"python -m server {args[0]}", reason=last
+            )
+        )
     return result.stdout
 
 
@@ -122,7 +135,7 @@ def token_inprocess(env: Env, user: str, db: Path | None) -> str:
     try:
         return str(module.mint_token(url, user))
     except LookupError:
-        raise UsageError(f"no sandbox user named {user!r}") from None
+        raise no_such_user(user) from None
 
 
 SHOWN = ("users", "customers", "contracts", "invoices", "instalments", "claims")
