@@ -20,7 +20,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from cli.errors import UsageError
-from cli.files import atomic_write_text, os_reason
+from cli.files import atomic_write_text, cannot_write, os_reason
 from cli.i18n import _
 
 Value = str | int | float | bool
@@ -198,7 +198,10 @@ class ConfigFile:
                     "not rewriting it"
                 ).format(path=self.path, tables=", ".join(self.other))
             )
-        atomic_write_text(self.path, dumps({"profiles": self.profiles}), mode=0o600)
+        try:
+            atomic_write_text(self.path, dumps({"profiles": self.profiles}), mode=0o600)
+        except OSError as exc:  # a full disk, a read-only or missing directory
+            raise cannot_write(self.path, exc) from None
 
 
 def _corrupt(path: Path, why: str) -> UsageError:
