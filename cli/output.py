@@ -73,6 +73,8 @@ def human(value: Any, kind: Kind, locale: str) -> str:
         return yes if value else no
     if isinstance(value, list | dict):
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    if isinstance(value, float) and locale == "fr":
+        return str(value).replace(".", ",")  # 53,25 h: the decimal comma, as amounts have
     return str(value)
 
 

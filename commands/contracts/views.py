@@ -31,6 +31,11 @@ def status_label(status: str) -> str:
     return labels.get(status, status)
 
 
+def equipment_label(kind: str) -> str:
+    labels = {"box": _("box"), "antenna": _("antenna")}
+    return labels.get(kind, kind)
+
+
 def in_words(contract: Mapping[str, Any]) -> dict[str, Any]:
     """Kind and status in words for tables, under the same keys as in json/csv."""
     return {
@@ -44,7 +49,9 @@ def sections(
     contract: Mapping[str, Any], today: dt.date
 ) -> list[tuple[str, list[dict[str, Any]], list[Column]]]:
     """The nested lists of a contract as (heading, rows, columns), in reading order."""
-    equipment = [dict(e) for e in contract.get("equipment") or []]
+    equipment = [
+        {**e, "kind": equipment_label(str(e.get("kind")))} for e in contract.get("equipment") or []
+    ]
     options = [
         {**o, "state": _("validated") if o.get("validated") else _("awaiting validation")}
         for o in contract.get("options") or []

@@ -198,3 +198,18 @@ def test_french_headers(run_cli: Any) -> None:
     show = run_cli("contracts", "show", DEMO_REFS["partwork_contract"], env_vars=FR)
     assert french("Partwork progress") in show.stdout
     assert french("awaiting validation") in show.stdout
+
+
+def test_french_equipment_kinds_and_decimal_hours(run_cli: Any, sandbox: Any) -> None:
+    contract_id = DEMO_REFS["internet_contract"]
+    contract = api_get(sandbox, f"/v1/contracts/{contract_id}")
+    fr = run_cli("contracts", "show", contract_id, env_vars=FR)
+    assert fr.exit_code == 0, fr.stderr
+    kinds = {item["kind"] for item in contract["equipment"]}
+    assert "antenna" in kinds
+    assert french("antenna") in fr.stdout and "antenna" not in fr.stdout
+    longest = max(o["hours"] for o in contract["outages"])
+    assert isinstance(longest, float)
+    assert str(longest).replace(".", ",") in fr.stdout and str(longest) not in fr.stdout
+    json_out = run_cli("contracts", "show", contract_id, "-o", "json", env_vars=FR)
+    assert {item["kind"] for item in json_out.json["equipment"]} == kinds  # machine values
