@@ -11,7 +11,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from domain.calendar import add_months
-from domain.calendar import format_long_date as _d
+from domain.calendar import long_date as _d
+from domain.i18n import N_, Text
 from domain.rules import RuleRefusal
 
 __all__ = [
@@ -54,17 +55,30 @@ def check_escalation(claim_date: date, today: date, answered: bool) -> None:
         raise RuleRefusal(
             "escalation_too_late",
             "escalation.one_year",
-            f"the mediator must be seized within one year of the written claim of "
-            f"{_d(claim_date)}, that is before {_d(until)}; today is {_d(today)}",
+            Text(
+                N_(
+                    "the mediator must be seized within one year of the written claim of "
+                    "{claimed}, that is before {until}; today is {today}"
+                ),
+                claimed=_d(claim_date),
+                until=_d(until),
+                today=_d(today),
+            ),
         )
     start = mediator_from(claim_date)
     if not answered and today < start:
         raise RuleRefusal(
             "escalation_too_early",
             "escalation.two_months",
-            f"the claim of {_d(claim_date)} has had no answer for less than two months; "
-            f"the mediator can be seized from {_d(start)}, or as soon as an answer does not "
-            "satisfy you",
+            Text(
+                N_(
+                    "the claim of {claimed} has had no answer for less than two months; "
+                    "the mediator can be seized from {start}, or as soon as an answer does not "
+                    "satisfy you"
+                ),
+                claimed=_d(claim_date),
+                start=_d(start),
+            ),
         )
 
 
@@ -78,8 +92,13 @@ def check_claim_category(category: str, merchant_contacted: bool) -> None:
         raise RuleRefusal(
             "merchant_first",
             "claims.merchant_first",
-            f"for a claim of category {category!r} the merchant must be contacted first; "
-            "file it once they have not solved the problem",
+            Text(
+                N_(
+                    "for a claim of category {category} the merchant must be contacted first; "
+                    "file it once they have not solved the problem"
+                ),
+                category=repr(category),
+            ),
         )
 
 

@@ -15,7 +15,8 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from domain.calendar import add_months, format_long_date, withdrawal_deadline
+from domain.calendar import add_months, long_date, withdrawal_deadline
+from domain.i18n import N_, Text
 from domain.money import div_round_half_up
 from domain.rules import RuleRefusal
 
@@ -168,6 +169,14 @@ def check_withdrawal(start: date, today: date, days: int = 14) -> None:
         raise RuleRefusal(
             "withdrawal_period_over",
             "withdrawal.period",
-            f"the {days}-day withdrawal period starting on {format_long_date(start)} ended "
-            f"on {format_long_date(deadline)}; today is {format_long_date(today)}",
+            Text(
+                N_(
+                    "the {days}-day withdrawal period starting on {start} ended on {deadline}; "
+                    "today is {today}"
+                ),
+                days=days,
+                start=long_date(start),
+                deadline=long_date(deadline),
+                today=long_date(today),
+            ),
         )

@@ -14,7 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from domain.calendar import format_long_date as _d
+from domain.calendar import long_date as _d
+from domain.i18n import N_, Text
 from domain.rules import RuleRefusal
 
 __all__ = [
@@ -69,36 +70,65 @@ def _date_independent_refusal(
         return RuleRefusal(
             "reschedule_failed_instalment",
             "reschedule.not_failed",
-            f"instalment {n} failed on {_d(inst.due_date)}; a failed instalment cannot be "
-            "postponed, it has to be settled",
+            Text(
+                N_(
+                    "instalment {number} failed on {date}; a failed instalment cannot be "
+                    "postponed, it has to be settled"
+                ),
+                number=n,
+                date=_d(inst.due_date),
+            ),
         )
     if inst.status == "paid":
         return RuleRefusal(
             "reschedule_already_due",
             "reschedule.not_yet_due",
-            f"instalment {n} due on {_d(inst.due_date)} is already paid",
+            Text(
+                N_("instalment {number} due on {date} is already paid"),
+                number=n,
+                date=_d(inst.due_date),
+            ),
         )
     if today >= inst.due_date:
         return RuleRefusal(
             "reschedule_already_due",
             "reschedule.not_yet_due",
-            f"instalment {n} was due on {_d(inst.due_date)}; only an instalment not yet "
-            f"due can be postponed (today is {_d(today)})",
+            Text(
+                N_(
+                    "instalment {number} was due on {date}; only an instalment not yet "
+                    "due can be postponed (today is {today})"
+                ),
+                number=n,
+                date=_d(inst.due_date),
+                today=_d(today),
+            ),
         )
     if inst.rescheduled_count >= rules.max_per_instalment:
         return RuleRefusal(
             "reschedule_instalment_limit",
             "reschedule.per_instalment_limit",
-            f"instalment {n} has already been postponed {inst.rescheduled_count} time(s) "
-            f"(originally due on {_d(inst.original_due_date)}, now on {_d(inst.due_date)}); "
-            f"at most {rules.max_per_instalment} postponement(s) per instalment",
+            Text(
+                N_(
+                    "instalment {number} has already been postponed {count} time(s) "
+                    "(originally due on {original}, now on {date}); "
+                    "at most {limit} postponement(s) per instalment"
+                ),
+                number=n,
+                count=inst.rescheduled_count,
+                original=_d(inst.original_due_date),
+                date=_d(inst.due_date),
+                limit=rules.max_per_instalment,
+            ),
         )
     if plan_rescheduled_count >= rules.max_per_plan:
         return RuleRefusal(
             "reschedule_plan_limit",
             "reschedule.per_plan_limit",
-            f"this plan has already had {plan_rescheduled_count} postponement(s); at most "
-            f"{rules.max_per_plan} per plan",
+            Text(
+                N_("this plan has already had {count} postponement(s); at most {limit} per plan"),
+                count=plan_rescheduled_count,
+                limit=rules.max_per_plan,
+            ),
         )
     return None
 
@@ -112,18 +142,30 @@ def _bounds(
     )
 
 
-def _too_far(inst: InstalmentState, new_date: date, limit: date, rules: RescheduleRules) -> str:
-    return (
-        f"{_d(new_date)} is more than {rules.max_delay_days} days after the original due "
-        f"date of instalment {inst.number} ({_d(inst.original_due_date)}); the latest "
-        f"possible date is {_d(limit)}"
+def _too_far(inst: InstalmentState, new_date: date, limit: date, rules: RescheduleRules) -> Text:
+    return Text(
+        N_(
+            "{date} is more than {days} days after the original due date of instalment "
+            "{number} ({original}); the latest possible date is {latest}"
+        ),
+        date=_d(new_date),
+        days=rules.max_delay_days,
+        number=inst.number,
+        original=_d(inst.original_due_date),
+        latest=_d(limit),
     )
 
 
-def _after_end(new_date: date, last_due_date: date, limit: date, rules: RescheduleRules) -> str:
-    return (
-        f"{_d(new_date)} is more than {rules.after_last_days} days after the plan's last due "
-        f"date ({_d(last_due_date)}); the latest possible date is {_d(limit)}"
+def _after_end(new_date: date, last_due_date: date, limit: date, rules: RescheduleRules) -> Text:
+    return Text(
+        N_(
+            "{date} is more than {days} days after the plan's last due date ({last}); "
+            "the latest possible date is {latest}"
+        ),
+        date=_d(new_date),
+        days=rules.after_last_days,
+        last=_d(last_due_date),
+        latest=_d(limit),
     )
 
 
@@ -153,8 +195,15 @@ def check_reschedule(
         raise RuleRefusal(
             "reschedule_not_later",
             "reschedule.later_date",
-            f"{_d(new_date)} is not after the current due date of instalment {inst.number} "
-            f"({_d(inst.due_date)}); a postponement moves the date later",
+            Text(
+                N_(
+                    "{date} is not after the current due date of instalment {number} "
+                    "({current}); a postponement moves the date later"
+                ),
+                date=_d(new_date),
+                number=inst.number,
+                current=_d(inst.due_date),
+            ),
         )
     max_delay, plan_end = _bounds(inst, last_due_date, rules)
     if new_date > max_delay:

@@ -4,6 +4,11 @@ The server turns it into a 409 problem (`code`, `rule`, `detail`) and the CLI in
 so the three fields are a contract: `code` is a stable snake_case id clients may match on,
 `rule` names the rule in dotted form for humans and logs, `detail` is one English sentence
 saying which condition failed and with which dates.
+
+The detail is a `domain.i18n.Text`: as a `str` the English sentence (logs, tests, JSON),
+and worded again in the reader's language where one reads it (the server's problem body
+by Accept-Language, the CLI by `cli.i18n.localized`), its dates written out in that
+language.
 """
 
 from __future__ import annotations

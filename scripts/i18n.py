@@ -4,13 +4,14 @@
     python scripts/i18n.py extract update compile   # after adding or changing messages
     python scripts/i18n.py check                    # what CI and tests/unit/test_i18n.py run
 
-extract  `_()`, `N_()` and `ngettext()` calls in cli/, commands/ and domain/, the help
+extract  `_()`, `N_()` and `ngettext()` calls in cli/, commands/, domain/ and server/
+         (the server words its problem details from this catalogue too), the help
          texts and metavars of the app (docstrings, `help=`, COMMANDS' one-line helps:
          read from the command tree, as --help shows them) and Typer's own gettext
          messages (extracted from the installed package) -> cli/locale/moncompte.pot
 update   merge the .pot into cli/locale/fr/LC_MESSAGES/moncompte.po, keeping translations
          (a changed message comes back fuzzy, with its old translation as a starting point)
-compile  the .po -> moncompte.mo beside it (what cli/i18n.py loads at run time)
+compile  the .po -> moncompte.mo beside it (what cli/i18n.py and server/language.py load)
 check    exit 1, listing what is wrong: .pot stale against the sources, French messages
          missing, fuzzy or untranslated, placeholders that differ from the English, a .mo
          that does not match the .po, or a `_()` argument that is not a plain string
@@ -40,7 +41,7 @@ from babel.messages.pofile import read_po, write_po
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # the help texts are read from the app itself
     sys.path.insert(0, str(ROOT))
-SOURCE_DIRS = ("cli", "commands", "domain")
+SOURCE_DIRS = ("cli", "commands", "domain", "server")
 # Third-party packages whose own gettext messages the user reads ("Options", "[default:
 # …]", "No such command"), shown in French through cli.i18n.translate_libraries. An
 # upgrade that adds or changes one makes `check` fail until it is translated. (Typer's

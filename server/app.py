@@ -18,7 +18,9 @@ from fastapi.openapi.utils import get_openapi
 from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from domain.i18n import N_, Text
 from server.idempotency import IdempotencyMiddleware
+from server.language import scope_language
 from server.problems import ProblemModel, install, problem_response
 from server.routes import routers
 from server.routes.deps import Clock
@@ -86,8 +88,9 @@ class BodyLimitMiddleware:
         response = problem_response(
             413,
             "payload_too_large",
-            f"the request body is over {self.max_bytes // (1024 * 1024)} MiB",
+            Text(N_("the request body is over {size} MiB"), size=self.max_bytes // (1024 * 1024)),
             headers={"Connection": "close"},
+            language=scope_language(scope),
         )
         await response(scope, receive, send)
 

@@ -19,6 +19,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from domain.i18n import N_, Text
 from server.models import Customer, LoginAttempt, Token, User
 from server.problems import Problem, not_found
 from server.routes.deps import Clock, ClockDep, SessionDep
@@ -67,13 +68,18 @@ def lookup_access_token(
         .where(Token.access_hash == hash_token(token))
     ).first()
     if row is None:
-        return _unauthorized("unauthorized", "the access token is not valid: log in again")
+        return _unauthorized(
+            "unauthorized", Text(N_("the access token is not valid: log in again"))
+        )
     tok, user = row
     if tok.revoked:
-        return _unauthorized("token_revoked", "the access token was revoked: log in again")
+        return _unauthorized(
+            "token_revoked", Text(N_("the access token was revoked: log in again"))
+        )
     if tok.access_expires_at <= now:
         return _unauthorized(
-            "token_expired", "the access token has expired: refresh it or log in again"
+            "token_expired",
+            Text(N_("the access token has expired: refresh it or log in again")),
         )
     return tok, user
 
@@ -89,7 +95,11 @@ def principal_from(
     """Who the bearer token belongs to, or the 401 problem (raised)."""
     if credentials is None or not credentials.credentials:
         raise _unauthorized(
-            "unauthorized", "authentication required: send 'Authorization: Bearer <token>'"
+            "unauthorized",
+            Text(
+                N_("authentication required: send '{header}'"),
+                header="Authorization: Bearer <token>",
+            ),
         )
     found = lookup_access_token(session, credentials.credentials, clock.now())
     if isinstance(found, Problem):
@@ -116,7 +126,7 @@ async def require_staff(principal: PrincipalDep) -> Principal:
 
 def check_staff(principal: Principal) -> Principal:
     if not principal.is_staff:
-        raise Problem(403, "forbidden", "this endpoint is for support staff only")
+        raise Problem(403, "forbidden", Text(N_("this endpoint is for support staff only")))
     return principal
 
 
@@ -155,8 +165,10 @@ async def customer_scope(request: Request, principal: PrincipalDep, session: Ses
         raise Problem(
             403,
             "forbidden",
-            "a staff token has no customer of its own: read a customer's data under "
-            "/v1/customers/{customer_id}/...",
+            Text(
+                N_("a staff token has no customer of its own: read a customer's data under {path}"),
+                path="/v1/customers/{customer_id}/...",
+            ),
         )
     _sandbox_fault(request, principal.customer_id)
     return Scope(principal.customer_id, principal)

@@ -130,13 +130,20 @@ class SandboxGuard:
             return
         presented = dict(scope.get("headers", [])).get(SECRET_HEADER.encode(), b"")
         if not hmac.compare_digest(presented, self._secret):
+            from domain.i18n import N_, Text
+            from server.language import scope_language
             from server.problems import problem_response
 
             response = problem_response(
                 403,
                 "sandbox_secret",
-                "this is a moncompte background sandbox: it answers only the user who "
-                "started it (the secret of its state file is missing or wrong)",
+                Text(
+                    N_(
+                        "this is a moncompte background sandbox: it answers only the user who "
+                        "started it (the secret of its state file is missing or wrong)"
+                    )
+                ),
+                language=scope_language(scope),
             )
             await response(scope, receive, send)
             return
@@ -155,8 +162,11 @@ class SandboxGuard:
         from starlette.requests import Request
         from starlette.responses import JSONResponse
 
+        from domain.i18n import N_, Text
+        from server.language import scope_language
         from server.problems import problem_response
 
+        language = scope_language(scope)
         method = scope["method"]
         response: Any
         if path == "/_sandbox/info" and method == "GET":
@@ -166,19 +176,34 @@ class SandboxGuard:
             # the same one for every call while it is valid (see _token_for).
             username = Request(scope, receive).query_params.get("username", "")
             if not username:
-                response = problem_response(422, "invalid_request", "expected ?username=NAME")
+                response = problem_response(
+                    422,
+                    "invalid_request",
+                    Text(N_("expected {query}"), query="?username=NAME"),
+                    language=language,
+                )
             else:
                 try:
                     token = await run_in_threadpool(self._token_for, username)
                 except LookupError:
-                    response = problem_response(404, "not_found", f"no user named {username!r}")
+                    response = problem_response(
+                        404,
+                        "not_found",
+                        Text(N_("no user named {name}"), name=repr(username)),
+                        language=language,
+                    )
                 else:
                     response = JSONResponse({"access_token": token, "username": username})
         elif path == "/_sandbox/stop" and method == "POST":
             response = JSONResponse({"stopping": True, "pid": os.getpid()})
             self._stop()
         else:
-            response = problem_response(404, "not_found", f"no {method} {path} here")
+            response = problem_response(
+                404,
+                "not_found",
+                Text(N_("no {method} {path} here"), method=method, path=path),
+                language=language,
+            )
         await response(scope, receive, send)
 
     def _token_for(self, username: str) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from domain.i18n import N_, Text
 from server.problems import Problem
 
 FAIL_CUSTOMERS_ENV = "MONCOMPTE_SANDBOX_FAIL_CUSTOMERS"
@@ -33,5 +34,11 @@ def fail_customers_from(environ: Mapping[str, str]) -> frozenset[str]:
 
 def injected_fault(customer_id: str) -> Problem:
     return Problem(
-        500, CODE, f"sandbox fault injected for customer {customer_id} ({FAIL_CUSTOMERS_ENV})"
+        500,
+        CODE,
+        Text(
+            N_("sandbox fault injected for customer {customer} ({variable})"),
+            customer=customer_id,
+            variable=FAIL_CUSTOMERS_ENV,
+        ),
     )

@@ -34,8 +34,10 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from domain.i18n import N_, Text
 from server.auth import lookup_access_token
 from server.db import IMMEDIATE_OPTION
+from server.language import scope_language
 from server.models import IdempotencyRecord
 from server.problems import overload_response, problem_response
 from server.routes.deps import IDEMPOTENT_CONNECTION, READ_ONLY_POSTS
@@ -121,7 +123,12 @@ class IdempotencyMiddleware:
             await problem_response(
                 422,
                 "validation_error",
-                f"header.Idempotency-Key: must be 1 to {MAX_KEY_LENGTH} characters",
+                Text(
+                    N_("{field}: must be 1 to {limit} characters"),
+                    field="header.Idempotency-Key",
+                    limit=MAX_KEY_LENGTH,
+                ),
+                language=scope_language(scope),
             )(scope, receive, send)
             return
         token = _bearer_token(headers.get("authorization"))
@@ -130,7 +137,7 @@ class IdempotencyMiddleware:
             messages = await self._writer.run(lambda: self._mutate(scope, body, key, token))
         except (WriterBusy, PoolTimeoutError, OperationalError):
             log.warning("writer busy: answering 503")
-            await overload_response()(scope, receive, send)
+            await overload_response(scope_language(scope))(scope, receive, send)
             return
         for message in messages:
             await send(message)
@@ -157,8 +164,14 @@ class IdempotencyMiddleware:
             await problem_response(
                 422,
                 "idempotency_conflict",
-                "this Idempotency-Key was already used for a different request; use a new "
-                "key for a new request",
+                Text(
+                    N_(
+                        "this {header} was already used for a different request; use a new "
+                        "key for a new request"
+                    ),
+                    header="Idempotency-Key",
+                ),
+                language=scope_language(scope),
             )(scope, _replaying(body), capture)
         else:
             await self._run_and_store(outcome, key, scope, fingerprint, _replaying(body), answer)

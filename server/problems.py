@@ -4,6 +4,12 @@ One place turns every failure into the same shape `{type, title, status, detail,
 (+ `rule` for business-rule refusals, + `check` for a refused IBAN), so the CLI maps errors
 to exit codes by `code` alone and never has to parse a message. Nothing internal (a
 traceback, an SQL statement, the input that was refused in full) ever reaches the body.
+
+`detail` and `title` are worded in the request's language (server.language: Accept-Language,
+English by default), with `Content-Language` saying which; every other member is the same
+in every language. A detail is a `domain.i18n.Text` (an `N_()` template and its arguments,
+a business-rule refusal's included) so that it can be worded again here; a plain `str`
+detail is shown as it is.
 """
 
 from __future__ import annotations
@@ -22,7 +28,10 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from domain.i18n import N_, Text, localize
 from domain.rules import RuleRefusal
+from server.language import DEFAULT, negotiate, translator
+from server.validation import worded
 
 log = logging.getLogger("server.problems")
 
@@ -47,6 +56,37 @@ _CODE_FOR_STATUS = {
     429: "rate_limited",
     500: "internal_error",
     503: "unavailable",
+}
+
+# The problem titles, one per status this API answers: the reason phrases of Python 3.11's
+# http.HTTPStatus, fixed here so that a newer Python (413 "Content Too Large") does not
+# change the English title, and marked for the catalogue.
+_TITLES = {
+    400: N_("Bad Request"),
+    401: N_("Unauthorized"),
+    403: N_("Forbidden"),
+    404: N_("Not Found"),
+    405: N_("Method Not Allowed"),
+    406: N_("Not Acceptable"),
+    409: N_("Conflict"),
+    413: N_("Request Entity Too Large"),
+    415: N_("Unsupported Media Type"),
+    422: N_("Unprocessable Entity"),
+    429: N_("Too Many Requests"),
+    500: N_("Internal Server Error"),
+    503: N_("Service Unavailable"),
+}
+
+# `not_found(what)`: one whole sentence per kind of thing, never "no such " + a word: the
+# translation is of the sentence, noun included ("facture introuvable").
+_NO_SUCH = {
+    "resource": N_("no such resource"),
+    "customer": N_("no such customer"),
+    "contract": N_("no such contract"),
+    "invoice": N_("no such invoice"),
+    "instalment": N_("no such instalment"),
+    "claim": N_("no such claim"),
+    "payment method": N_("no such payment method"),
 }
 
 
@@ -93,12 +133,18 @@ class Problem(Exception):
         self.headers = dict(headers or {})
         self.extra = extra
 
-    def body(self) -> dict[str, Any]:
+    def body(self, language: str = DEFAULT) -> dict[str, Any]:
         return problem_body(
-            self.status, self.code, self.detail, rule=self.rule, title=self.title, **self.extra
+            self.status,
+            self.code,
+            self.detail,
+            rule=self.rule,
+            title=self.title,
+            language=language,
+            **self.extra,
         )
 
-    def response(self) -> Response:
+    def response(self, language: str = DEFAULT) -> Response:
         return problem_response(
             self.status,
             self.code,
@@ -106,6 +152,7 @@ class Problem(Exception):
             rule=self.rule,
             title=self.title,
             headers=self.headers,
+            language=language,
             **self.extra,
         )
 
@@ -116,10 +163,12 @@ def not_found(what: str = "resource") -> Problem:
     The detail never says which of the two it is: telling "exists but not yours" apart
     from "does not exist" would let a customer probe other customers' IDs.
     """
-    return Problem(404, "not_found", f"no such {what}")
+    template = _NO_SUCH.get(what)
+    return Problem(404, "not_found", Text(template) if template else f"no such {what}")
 
 
 def rule_refusal(refusal: RuleRefusal) -> Problem:
+    # The detail is a `Text` (domain/rules.py), worded in the request's language.
     return Problem(409, refusal.code, refusal.detail, rule=refusal.rule)
 
 
@@ -130,13 +179,17 @@ def problem_body(
     *,
     rule: str | None = None,
     title: str | None = None,
+    language: str = DEFAULT,
     **extra: Any,
 ) -> dict[str, Any]:
+    """The body, `detail` and `title` in `language` (a `Text` is worded again, a `str` is
+    kept as it is)."""
+    words = translator(language)
     body: dict[str, Any] = {
         "type": PROBLEM_BASE + code,
-        "title": title or _title(status),
+        "title": localize(title or _title_text(status), words),
         "status": status,
-        "detail": detail,
+        "detail": localize(detail, words),
         "code": code,
     }
     if rule is not None:
@@ -153,24 +206,41 @@ def problem_response(
     rule: str | None = None,
     title: str | None = None,
     headers: Mapping[str, str] | None = None,
+    language: str = DEFAULT,
     **extra: Any,
 ) -> Response:
-    body = problem_body(status, code, detail, rule=rule, title=title, **extra)
+    body = problem_body(status, code, detail, rule=rule, title=title, language=language, **extra)
+    merged = dict(headers or {})
+    merged["Content-Language"] = language
+    # The same URL answers in another language for another Accept-Language: a cache must
+    # not hand one client's French to the next one.
+    vary = merged.get("Vary")
+    merged["Vary"] = f"{vary}, Accept-Language" if vary else "Accept-Language"
     return Response(
         content=json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(),
         status_code=status,
         media_type=PROBLEM_CONTENT_TYPE,
-        headers=dict(headers or {}),
+        headers=merged,
     )
 
 
-def overload_response() -> Response:
+def request_language(request: Request) -> str:
+    return negotiate(request.headers.get("accept-language"))
+
+
+def overload_response(language: str = DEFAULT) -> Response:
     return problem_response(
         503,
         "unavailable",
-        "the service is overloaded; retry in a moment",
+        Text(N_("the service is overloaded; retry in a moment")),
         headers={"Retry-After": str(OVERLOAD_RETRY_AFTER)},
+        language=language,
     )
+
+
+def _title_text(status: int) -> str:
+    template = _TITLES.get(status)
+    return Text(template) if template else _title(status)
 
 
 def _title(status: int) -> str:
@@ -189,6 +259,7 @@ def _location(loc: tuple[Any, ...] | list[Any]) -> str:
 
 
 def _message(error: Mapping[str, Any]) -> str:
+    """The English message of one error (the `errors` member), as the customer reads it."""
     kind = error.get("type", "")
     if kind == "missing":
         return "field required"
@@ -206,16 +277,30 @@ def _message(error: Mapping[str, Any]) -> str:
 
 
 def validation_detail(errors: list[Mapping[str, Any]]) -> tuple[str, str]:
-    """(code, one-line detail) for a list of pydantic errors."""
+    """(code, one-line detail) for a list of pydantic errors; the detail is a `Text`."""
     for error in errors:
         if error.get("type") == "json_invalid":
             ctx = error.get("ctx") or {}
+            # The parser's own reason ("EOF while parsing ...") is technical: kept as is.
             why = str(ctx.get("error", "")).strip()
-            return "malformed_json", "malformed JSON body" + (f": {why}" if why else "")
-    shown = [f"{_location(e.get('loc', ()))}: {_message(e)}" for e in errors[:5]]
+            if not why:
+                return "malformed_json", Text(N_("malformed JSON body"))
+            return "malformed_json", Text(N_("malformed JSON body: {reason}"), reason=why)
+    shown = [
+        Text(
+            N_("{field}: {message}"),
+            field=_location(e.get("loc", ())),
+            message=worded(e, _message(e)),
+        )
+        for e in errors[:5]
+    ]
+    if not shown:
+        return "validation_error", Text(N_("invalid request"))
     more = len(errors) - len(shown)
-    detail = "; ".join(shown) + (f" (and {more} more)" if more > 0 else "")
-    return "validation_error", detail or "invalid request"
+    detail = Text.joined(shown, "; ")
+    if more > 0:
+        detail = Text(N_("{errors} (and {more} more)"), errors=detail, more=more)
+    return "validation_error", detail
 
 
 def _errors_for_body(errors: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -231,40 +316,51 @@ def _errors_for_body(errors: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 async def _on_problem(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, Problem)
-    return exc.response()
+    return exc.response(request_language(request))
 
 
 async def _on_rule_refusal(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RuleRefusal)
-    return rule_refusal(exc).response()
+    return rule_refusal(exc).response(request_language(request))
 
 
 async def _on_http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     status = exc.status_code
     code = _CODE_FOR_STATUS.get(status, "error")
-    detail = exc.detail if isinstance(exc.detail, str) else _title(status)
+    language = request_language(request)
+    detail: str = exc.detail if isinstance(exc.detail, str) else _title_text(status)
     if status == 400 and detail == "There was an error parsing the body":
         # FastAPI's answer when the JSON parser itself fails (e.g. nesting too deep): the
         # same problem as any other malformed body.
-        return problem_response(422, "malformed_json", "malformed JSON body: it cannot be parsed")
+        return problem_response(
+            422,
+            "malformed_json",
+            Text(N_("malformed JSON body: it cannot be parsed")),
+            language=language,
+        )
+    where = {"method": request.method, "path": request.url.path}
     if status == 404 and detail == "Not Found":
-        detail = f"no such endpoint: {request.method} {request.url.path}"
+        detail = Text(N_("no such endpoint: {method} {path}"), **where)
     elif status == 405:
-        detail = f"method {request.method} is not allowed on {request.url.path}"
-    return problem_response(status, code, detail, headers=exc.headers)
+        detail = Text(N_("method {method} is not allowed on {path}"), **where)
+    elif detail == _title(status):
+        detail = _title_text(status)  # Starlette's default detail is the reason phrase
+    return problem_response(status, code, detail, headers=exc.headers, language=language)
 
 
 async def _on_validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = list(exc.errors())
     code, detail = validation_detail(errors)
-    return problem_response(422, code, detail, errors=_errors_for_body(errors))
+    return problem_response(
+        422, code, detail, errors=_errors_for_body(errors), language=request_language(request)
+    )
 
 
 async def _on_pool_timeout(request: Request, exc: Exception) -> Response:
     log.warning("database pool exhausted: answering 503")
-    return overload_response()
+    return overload_response(request_language(request))
 
 
 async def _on_operational_error(request: Request, exc: Exception) -> Response:
@@ -274,14 +370,17 @@ async def _on_operational_error(request: Request, exc: Exception) -> Response:
     text = str(exc).lower()
     if "locked" in text or "busy" in text or "lock timeout" in text:
         log.warning("database busy: answering 503")
-        return overload_response()
+        return overload_response(request_language(request))
     return await _on_unexpected(request, exc)
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     return problem_response(
-        500, "internal_error", "an unexpected error occurred on the server; it has been logged"
+        500,
+        "internal_error",
+        Text(N_("an unexpected error occurred on the server; it has been logged")),
+        language=request_language(request),
     )
 
 

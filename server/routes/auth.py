@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import or_, select
 
+from domain.i18n import N_, Text
 from server.auth import (
     ACCESS_LIFETIME,
     PrincipalDep,
@@ -109,7 +110,7 @@ def create_token(
         raise Problem(
             429,
             "rate_limited",
-            f"too many failed logins; try again in {wait} seconds",
+            Text(N_("too many failed logins; try again in {seconds} seconds"), seconds=wait),
             headers={"Retry-After": str(wait)},
         )
     user = session.scalars(select(User).where(User.username == grant.username)).first()
@@ -120,17 +121,19 @@ def create_token(
     stored = user.password_hash if user is not None else _dummy_hash()
     if not verify_password(grant.password, stored) or user is None:
         record_login_failure(session, keys, now)
-        raise _unauthorized("invalid_credentials", "wrong username or password")
+        raise _unauthorized("invalid_credentials", Text(N_("wrong username or password")))
     if user.otp_secret:
         # Only asked once the password is right, so the question reveals nothing.
         if not grant.otp:
             raise _unauthorized(
-                "otp_required", "this account needs a one-time code: send it in 'otp'"
+                "otp_required",
+                Text(N_("this account needs a one-time code: send it in '{field}'"), field="otp"),
             )
         if not verify_totp(user.otp_secret, grant.otp):
             record_login_failure(session, keys, now)
             raise _unauthorized(
-                "otp_required", "the one-time code is wrong or expired: send the current one"
+                "otp_required",
+                Text(N_("the one-time code is wrong or expired: send the current one")),
             )
     clear_login_failures(session, user.username)
     return _issue(session, clock, user)
@@ -143,12 +146,18 @@ def _refresh(grant: RefreshGrant, session: SessionDep, clock: ClockDep) -> dict[
         .where(Token.refresh_hash == hash_token(grant.refresh_token))
     ).first()
     if row is None:
-        raise _unauthorized("unauthorized", "the refresh token is not valid: log in again")
+        raise _unauthorized(
+            "unauthorized", Text(N_("the refresh token is not valid: log in again"))
+        )
     token, user = row
     if token.revoked:
-        raise _unauthorized("token_revoked", "the refresh token was revoked: log in again")
+        raise _unauthorized(
+            "token_revoked", Text(N_("the refresh token was revoked: log in again"))
+        )
     if token.refresh_expires_at <= clock.now():
-        raise _unauthorized("token_expired", "the refresh token has expired: log in again")
+        raise _unauthorized(
+            "token_expired", Text(N_("the refresh token has expired: log in again"))
+        )
     # Rotation: a refresh token works once, so a stolen copy stops working when the
     # legitimate client refreshes.
     token.revoked = True

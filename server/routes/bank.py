@@ -61,7 +61,10 @@ def change_payment_method(
         iban = validate_iban(body.iban, require_sepa=True)
     except IbanError as exc:
         # The CLI validated already; the server checks again, never trusting the client.
-        raise Problem(422, "invalid_iban", str(exc), check=exc.check) from None
+        # The message is a `Text` (domain/iban.py) worded in the request's language; the
+        # exception's str() would be its English only.
+        message = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
+        raise Problem(422, "invalid_iban", message, check=exc.check) from None
     today = clock.today()
     method = session.get(PaymentMethod, scope.customer_id)
     previous = mask_iban(method.iban) if method is not None else None

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, defer, selectinload
 from sqlalchemy.sql import Select
 
 from domain.claims import check_claim_category, check_escalation
+from domain.i18n import N_, Text
 from server.auth import ScopeDep
 from server.documents import Provider, claim_letter_pdf, claim_letter_text
 from server.idempotency import IdempotencyKey
@@ -67,7 +68,7 @@ class ClaimCreate(BaseModel):
     @classmethod
     def _not_blank(cls, value: str) -> str:
         if not value.strip():
-            raise ValueError("must not be blank")
+            raise ValueError(Text(N_("must not be blank")))
         return value
 
 
@@ -84,9 +85,9 @@ class AttachmentIn(BaseModel):
     @classmethod
     def _plain_name(cls, value: str) -> str:
         if any(ch in value for ch in "/\\") or any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
-            raise ValueError("a file name only, without folders or control characters")
+            raise ValueError(Text(N_("a file name only, without folders or control characters")))
         if value.strip(" .") == "":
-            raise ValueError("not a file name")
+            raise ValueError(Text(N_("not a file name")))
         return value
 
 
@@ -140,24 +141,40 @@ def _decode_attachment(index: int, item: AttachmentIn) -> bytes:
         raise Problem(
             422,
             "attachment_too_large",
-            f"{where}: {item.filename!r} is about {len(item.content_base64) * 3 // 4} bytes; "
-            f"at most {MAX_ATTACHMENT_BYTES} bytes (5 MiB) per file",
+            Text(
+                N_("{field}: {file} is about {size} bytes; at most {limit} bytes (5 MiB) per file"),
+                field=where,
+                file=repr(item.filename),
+                size=len(item.content_base64) * 3 // 4,
+                limit=MAX_ATTACHMENT_BYTES,
+            ),
         )
     try:
         content = base64.b64decode(item.content_base64, validate=True)
     except (binascii.Error, ValueError):
         raise Problem(
-            422, "invalid_attachment", f"{where}.content_base64: not valid base64"
+            422,
+            "invalid_attachment",
+            Text(N_("{field}: not valid base64"), field=f"{where}.content_base64"),
         ) from None
     if len(content) > MAX_ATTACHMENT_BYTES:
         raise Problem(
             422,
             "attachment_too_large",
-            f"{where}: {item.filename!r} is {len(content)} bytes; at most "
-            f"{MAX_ATTACHMENT_BYTES} bytes (5 MiB) per file",
+            Text(
+                N_("{field}: {file} is {size} bytes; at most {limit} bytes (5 MiB) per file"),
+                field=where,
+                file=repr(item.filename),
+                size=len(content),
+                limit=MAX_ATTACHMENT_BYTES,
+            ),
         )
     if not content:
-        raise Problem(422, "invalid_attachment", f"{where}: {item.filename!r} is empty")
+        raise Problem(
+            422,
+            "invalid_attachment",
+            Text(N_("{field}: {file} is empty"), field=where, file=repr(item.filename)),
+        )
     # The declared type must match the bytes: a client cannot label an executable a PDF.
     magics = _MAGIC.get(item.content_type)
     if magics is not None:
@@ -165,8 +182,12 @@ def _decode_attachment(index: int, item: AttachmentIn) -> bytes:
             raise Problem(
                 422,
                 "invalid_attachment",
-                f"{where}: {item.filename!r} is declared {item.content_type} but its "
-                "content is not",
+                Text(
+                    N_("{field}: {file} is declared {type} but its content is not"),
+                    field=where,
+                    file=repr(item.filename),
+                    type=item.content_type,
+                ),
             )
     else:  # text/plain: UTF-8 text without NUL bytes
         try:
@@ -177,7 +198,11 @@ def _decode_attachment(index: int, item: AttachmentIn) -> bytes:
             raise Problem(
                 422,
                 "invalid_attachment",
-                f"{where}: {item.filename!r} is declared text/plain but is not UTF-8 text",
+                Text(
+                    N_("{field}: {file} is declared text/plain but is not UTF-8 text"),
+                    field=where,
+                    file=repr(item.filename),
+                ),
             )
     return content
 
@@ -259,7 +284,7 @@ def _refuse_if_closed(claim: Claim) -> None:
         raise Problem(
             409,
             "claim_closed",
-            f"claim {claim.id} is closed; file a new claim",
+            Text(N_("claim {claim} is closed; file a new claim"), claim=claim.id),
             rule="claims.closed",
         )
 
@@ -281,7 +306,13 @@ def add_claim_message(
     clock: ClockDep,
 ) -> dict[str, Any]:
     if not body.body.strip():
-        raise Problem(422, "validation_error", "body.body: must not be blank")
+        raise Problem(
+            422,
+            "validation_error",
+            Text(
+                N_("{field}: {message}"), field="body.body", message=Text(N_("must not be blank"))
+            ),
+        )
     claim = own_claim(session, scope.customer_id, claim_id)
     _refuse_if_closed(claim)
     files = [_decode_attachment(i, item) for i, item in enumerate(body.attachments)]
@@ -325,7 +356,11 @@ def escalate_claim(
         raise Problem(
             409,
             "already_escalated",
-            f"claim {claim.id} was already escalated on {claim.escalated_on}",
+            Text(
+                N_("claim {claim} was already escalated on {date}"),
+                claim=claim.id,
+                date=claim.escalated_on,
+            ),
             rule="escalation.once",
         )
     today = clock.today()

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
+from domain.i18n import N_, Text
 from server.models import Claim, Contract, Invoice
 from server.problems import Problem, not_found, problem_responses
 from server.routes.deps import inline
@@ -95,7 +96,9 @@ def after_cursor(
         last_day = date.fromisoformat(str(last_date))
     except ValueError:
         raise Problem(
-            422, "validation_error", "query.cursor: not a cursor returned by this API"
+            422,
+            "validation_error",
+            Text(N_("{field}: not a cursor returned by this API"), field="query.cursor"),
         ) from None
     return query.where(
         or_(day_column < last_day, and_(day_column == last_day, id_column < str(last_id)))

@@ -15,8 +15,9 @@ from fastapi import APIRouter, Request
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from domain.i18n import N_, Text
 from server.migrate import HEAD, current_revision
-from server.problems import problem_response
+from server.problems import problem_response, request_language
 
 router = APIRouter(include_in_schema=False)
 
@@ -29,18 +30,29 @@ async def healthz() -> dict[str, str]:
 @router.get("/readyz")
 def readyz(request: Request) -> Any:
     engine = request.app.state.engine
+    language = request_language(request)
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
             revision = current_revision(connection)
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
-        return problem_response(503, "database_unavailable", f"the database: {reason}")
+        return problem_response(
+            503,
+            "database_unavailable",
+            Text(N_("the database: {reason}"), reason=reason),
+            language=language,
+        )
     if revision != HEAD:
         return problem_response(
             503,
             "schema_not_current",
-            f"the schema is at {revision or 'no revision'}, this server needs {HEAD}: "
-            "run `python -m server migrate`",
+            Text(
+                N_("the schema is at {revision}, this server needs {head}: run `{command}`"),
+                revision=revision or Text(N_("no revision")),
+                head=HEAD,
+                command="python -m server migrate",
+            ),
+            language=language,
         )
     return {"status": "ok", "database": engine.dialect.name, "schema": revision}

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from domain.i18n import N_, Text
 from server.auth import BearerDep, ScopeDep, StaffDep, check_staff, principal_from
 from server.faults import injected_fault
 from server.idempotency import IdempotencyKey
@@ -150,7 +151,11 @@ def _lookup_contracts(
             raise Problem(
                 422,
                 "validation_error",
-                "body.filters.status: for contracts, one of " + ", ".join(CONTRACT_STATUSES),
+                Text(
+                    N_("{field}: for contracts, one of {values}"),
+                    field="body.filters.status",
+                    values=", ".join(CONTRACT_STATUSES),
+                ),
             )
         query = query.where(Contract.status == status)
     today, now = clock.today(), clock.now()
@@ -168,7 +173,11 @@ def _lookup_invoices(
         raise Problem(
             422,
             "validation_error",
-            "body.filters.status: for invoices, one of " + ", ".join(STATUSES_FOR_FILTER),
+            Text(
+                N_("{field}: for invoices, one of {values}"),
+                field="body.filters.status",
+                values=", ".join(STATUSES_FOR_FILTER),
+            ),
         )
     columns = [getattr(Invoice, c) for c in INVOICE_COLUMNS]
     query = select(Invoice.customer_id, *columns).where(Invoice.customer_id.in_(ids))

@@ -23,6 +23,7 @@ from domain.commitment import (
     return_reference,
     termination_fee,
 )
+from domain.i18n import N_, Text
 from server.auth import ScopeDep
 from server.idempotency import IdempotencyKey
 from server.models import Contract, Instalment, Invoice
@@ -62,15 +63,23 @@ def _refuse_if_ended(contract: Contract) -> None:
         raise Problem(
             409,
             "already_terminated",
-            f"contract {contract.id} is already terminated"
-            + (f" (effective {calendar.format_long_date(when)})" if when else ""),
+            Text(
+                N_("contract {contract} is already terminated (effective {date})"),
+                contract=contract.id,
+                date=calendar.long_date(when),
+            )
+            if when
+            else Text(N_("contract {contract} is already terminated"), contract=contract.id),
             rule="termination.once",
         )
     if contract.status == "withdrawn":
         raise Problem(
             409,
             "already_withdrawn",
-            f"contract {contract.id} was withdrawn from; there is nothing left to end",
+            Text(
+                N_("contract {contract} was withdrawn from; there is nothing left to end"),
+                contract=contract.id,
+            ),
             rule="termination.once",
         )
 
@@ -158,8 +167,12 @@ def get_termination_quote(
         raise Problem(
             422,
             "validation_error",
-            f"query.date: must be between the signature ({contract.signed_on.isoformat()}) "
-            f"and {(today + MAX_QUOTE_AHEAD).isoformat()}",
+            Text(
+                N_("{field}: must be between the signature ({signed}) and {latest}"),
+                field="query.date",
+                signed=contract.signed_on,
+                latest=today + MAX_QUOTE_AHEAD,
+            ),
         )
     return quote(contract, when, today)
 
@@ -188,8 +201,12 @@ def terminate_contract(
         raise Problem(
             422,
             "validation_error",
-            f"body.effective_date: must be between today ({today.isoformat()}) and "
-            f"{(today + MAX_NOTICE).isoformat()}",
+            Text(
+                N_("{field}: must be between today ({today}) and {latest}"),
+                field="body.effective_date",
+                today=today,
+                latest=today + MAX_NOTICE,
+            ),
         )
     terms = quote(contract, effective, today)
     contract.status = "terminated"

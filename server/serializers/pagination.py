@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from domain.i18n import N_, Text
 from server.problems import Problem
 
 DEFAULT_LIMIT = 50
@@ -31,7 +32,11 @@ def decode_cursor(cursor: str, arity: int) -> list[Any]:
     except (ValueError, binascii.Error, UnicodeDecodeError):
         values = None
     if not isinstance(values, list) or len(values) != arity:
-        raise Problem(422, "validation_error", "query.cursor: not a cursor returned by this API")
+        raise Problem(
+            422,
+            "validation_error",
+            Text(N_("{field}: not a cursor returned by this API"), field="query.cursor"),
+        )
     return values
 
 
