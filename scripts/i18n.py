@@ -104,7 +104,9 @@ def extract_catalog() -> Catalog:
         ):
             catalog.add(message, None, [(name, lineno)], auto_comments=comments, context=context)
     for name, text, context in help_texts():
-        catalog.add(text, None, [(name, None)], context=context)
+        # A help text has no line number: Babel takes None (its stubs say int only).
+        location = [(name, None)]
+        catalog.add(text, None, location, context=context)  # type: ignore[arg-type]
     return catalog
 
 
