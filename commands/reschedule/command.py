@@ -15,7 +15,7 @@ from cli.context import Env
 from cli.errors import NotFoundError, UsageError, outcome_check
 from cli.i18n import _
 from cli.output import Column, human
-from commands.reschedule.refusals import out_of_window, refused
+from commands.reschedule.refusals import options_refused, out_of_window
 from domain.calendar import roll_forward
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -92,7 +92,7 @@ def reschedule(
     instalment = _instalment(plan, number)
     options = client.get(f"{base}/instalments/{number}/reschedule-options")
     if not options.get("allowed"):
-        raise refused(options.get("refusal"))
+        raise options_refused(env, plan, number, options.get("refusal"))
     if new_date is None:
         assert by is not None
         new_date = dt.date.fromisoformat(str(instalment["due_date"])) + dt.timedelta(days=by)
@@ -128,7 +128,8 @@ def reschedule(
         return
 
     for column in plan_fields(machine=False)[:9]:
-        out.notice(f"{column.header}: {human(summary[column.key], column.kind, env.locale)}")
+        value = human(summary[column.key], column.kind, env.locale)
+        out.notice(_("{label}: {value}").format(label=column.header, value=value))
     if not yes and not env.confirm(_("Postpone this instalment? [y/N] ")):
         raise UsageError(_("cancelled: the instalment was not postponed"))
 

@@ -1,5 +1,10 @@
 """Why `reschedule` refuses: the server's reason from the options, or the condition a date
-outside the window breaks, by the shared domain rules; both the exit-5 error a 409 would be."""
+outside the window breaks, by the shared domain rules; both the exit-5 error a 409 would be.
+
+A refusal the domain rules give here is shown in the user's language (`localized`); the
+server's refusal inside the options is data in English (a successful answer does not
+change with Accept-Language), so the same rules are applied here to word it in French,
+and the server's English is shown only when they do not find the same refusal."""
 
 from __future__ import annotations
 
@@ -9,9 +14,9 @@ from typing import Any
 
 from cli.context import Env
 from cli.errors import RuleError
-from cli.i18n import _
+from cli.i18n import _, localized
 from cli.output import human
-from domain.reschedule import InstalmentState, check_reschedule
+from domain.reschedule import InstalmentState, check_reschedule, reschedule_window
 from domain.rules import RuleRefusal
 
 
@@ -30,6 +35,42 @@ def refused(problem: Any) -> RuleError:
     )
 
 
+def options_refused(env: Env, schedule: Mapping[str, Any], number: int, problem: Any) -> RuleError:
+    """The options' refusal, worded by the domain rules when they refuse alike."""
+    body: Mapping[str, Any] = problem if isinstance(problem, Mapping) else {}
+    plan = list(schedule.get("instalments") or [])
+    try:
+        window = reschedule_window(
+            _state(plan, number),
+            today=env.today(),
+            last_due_date=max(_day(i.get("due_date")) for i in plan),
+            plan_rescheduled_count=sum(int(i.get("rescheduled_count") or 0) for i in plan),
+        )
+    except (StopIteration, TypeError, ValueError):  # a schedule these rules cannot read
+        return refused(body)
+    if isinstance(window, RuleRefusal) and (window.code, window.rule) == (
+        body.get("code"),
+        body.get("rule"),
+    ):
+        return refused({**body, "detail": localized(window.detail)})
+    return refused(body)
+
+
+def _day(value: Any) -> dt.date:
+    return dt.date.fromisoformat(str(value))
+
+
+def _state(plan: list[Mapping[str, Any]], number: int) -> InstalmentState:
+    inst = next(i for i in plan if i.get("number") == number)
+    return InstalmentState(
+        number=number,
+        status=str(inst.get("status")),
+        due_date=_day(inst.get("due_date")),
+        original_due_date=_day(inst.get("original_due_date") or inst.get("due_date")),
+        rescheduled_count=int(inst.get("rescheduled_count") or 0),
+    )
+
+
 def out_of_window(
     env: Env,
     schedule: Mapping[str, Any],
@@ -40,28 +81,17 @@ def out_of_window(
     """Which condition a date outside the window breaks, by the shared domain rules (the
     server applies the same ones); a generic refusal if they disagree with the window."""
     plan = list(schedule.get("instalments") or [])
-    inst = next(i for i in plan if i.get("number") == number)
-
-    def day(value: Any) -> dt.date:
-        return dt.date.fromisoformat(str(value))
-
-    state = InstalmentState(
-        number=number,
-        status=str(inst.get("status")),
-        due_date=day(inst.get("due_date")),
-        original_due_date=day(inst.get("original_due_date") or inst.get("due_date")),
-        rescheduled_count=int(inst.get("rescheduled_count") or 0),
-    )
     try:
         check_reschedule(
-            state,
+            _state(plan, number),
             new_date,
             today=env.today(),
-            last_due_date=max(day(i.get("due_date")) for i in plan),
+            last_due_date=max(_day(i.get("due_date")) for i in plan),
             plan_rescheduled_count=sum(int(i.get("rescheduled_count") or 0) for i in plan),
         )
     except RuleRefusal as refusal:
-        return refused({"code": refusal.code, "rule": refusal.rule, "detail": refusal.detail})
+        detail = localized(refusal.detail)  # a domain Text: dates written in the language
+        return refused({"code": refusal.code, "rule": refusal.rule, "detail": detail})
     return refused(
         {
             "code": "reschedule_out_of_window",

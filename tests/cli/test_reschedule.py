@@ -137,6 +137,25 @@ def test_refused_too_far(run_cli: Any, sandbox: Any) -> None:
     assert schedule(sandbox) == before
 
 
+def test_refusals_in_french(run_cli: Any, sandbox: Any) -> None:
+    """Under a French locale the domain's refusal is French, dates written out in French,
+    whether the server gave it in the options or the CLI found it for a date."""
+    contract, number = DEMO_REFS["already_due_instalment"]
+    paid = run_cli("reschedule", contract, str(number), "--by", "3", "--dry-run", env_vars=FR)
+    assert paid.exit_code == 5, paid.stderr
+    assert "reschedule.not_yet_due" in paid.stderr
+    assert "est déjà payée" in paid.stderr and "already paid" not in paid.stderr
+    far = run_cli("reschedule", PLAN, str(NUMBER), "--by", "45", "--dry-run", env_vars=FR)
+    assert far.exit_code == 5, far.stderr
+    assert "reschedule.max_delay" in far.stderr
+    assert "tombe plus de 30 jours" in far.stderr and "more than" not in far.stderr
+    months = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+              "septembre", "octobre", "novembre", "décembre")  # fmt: skip
+    assert any(f" {month} 20" in far.stderr for month in months), far.stderr
+    english = run_cli("reschedule", PLAN, str(NUMBER), "--by", "45", "--dry-run")
+    assert "is more than 30 days after the original due date" in english.stderr
+
+
 def test_refused_plan_limit_reached(run_cli: Any, fresh_sandbox: Any) -> None:
     env = fresh_env(fresh_sandbox)
     due = [i for i in schedule(fresh_sandbox, PARTWORK)["instalments"] if i["status"] == "due"]
