@@ -48,7 +48,18 @@ _MONTH_NAMES = (
     N_("January"), N_("February"), N_("March"), N_("April"), N_("May"), N_("June"),
     N_("July"), N_("August"), N_("September"), N_("October"), N_("November"), N_("December"),
 )  # fmt: skip
-_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_WEEKDAY_NAMES = (
+    N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("Friday"),
+    N_("Saturday"), N_("Sunday"),
+)  # fmt: skip
+# The English names `holidays` gives the metropolitan French public holidays, marked for
+# the catalogue so that a reason reads "lundi de Pâques" in French. A name a later release
+# of `holidays` changes stays English in French until the catalogue follows.
+_HOLIDAY_NAMES = (
+    N_("New Year's Day"), N_("Easter Monday"), N_("Labor Day"), N_("Victory Day"),
+    N_("Ascension Day"), N_("Pentecost Monday"), N_("National Day"), N_("Assumption Day"),
+    N_("All Saints' Day"), N_("Armistice Day"), N_("Christmas Day"),
+)  # fmt: skip
 
 
 @lru_cache(maxsize=64)
@@ -122,22 +133,29 @@ def long_date(d: date) -> Text:
     )
 
 
-def _why_not_business_day(d: date) -> str:
+def _why_not_business_day(d: date) -> Text:
     weekday = d.weekday()
     name = holiday_name(d)
+    day, weekday_name = long_date(d), Text(_WEEKDAY_NAMES[weekday])
     if weekday >= 5 and name is not None:
-        return f"{format_long_date(d)} is a {_WEEKDAYS[weekday]} and {name} (public holiday)"
+        return Text(
+            N_("{date} is a {weekday} and {holiday} (public holiday)"),
+            date=day,
+            weekday=weekday_name,
+            holiday=Text(name),
+        )
     if weekday >= 5:
-        return f"{format_long_date(d)} is a {_WEEKDAYS[weekday]}"
-    return f"{format_long_date(d)} is {name} (public holiday)"
+        return Text(N_("{date} is a {weekday}"), date=day, weekday=weekday_name)
+    return Text(N_("{date} is {holiday} (public holiday)"), date=day, holiday=Text(name or ""))
 
 
-def debit_moved_reason(year: int, month: int) -> str | None:
+def debit_moved_reason(year: int, month: int) -> Text | None:
     """Why the debit of a month is not on the 5th, naming every day skipped; None if it is.
 
     Customers see this next to the debit date on an invoice, so an unexpected date always
     comes with its reason: "5 April 2026 is a Sunday and 6 April 2026 is Easter Monday
-    (public holiday)".
+    (public holiday)". The API sends the English sentence; the CLI words it again in the
+    user's language from these same rules.
     """
     day = date(year, month, DEBIT_DAY)
     reasons = []
@@ -148,7 +166,9 @@ def debit_moved_reason(year: int, month: int) -> str | None:
         return None
     if len(reasons) == 1:
         return reasons[0]
-    return ", ".join(reasons[:-1]) + " and " + reasons[-1]
+    return Text(
+        N_("{reasons} and {last}"), reasons=Text.joined(reasons[:-1], ", "), last=reasons[-1]
+    )
 
 
 def withdrawal_deadline(start: date, days: int = 14) -> date:

@@ -30,7 +30,19 @@ __all__ = [
     "month_start",
     "return_reference",
     "termination_fee",
+    "equipment_label",
 ]
+
+# The kinds of equipment in words (tables, findings, the termination summary); the API's
+# code stays in json/csv.
+EQUIPMENT_KINDS = {"box": N_("box"), "antenna": N_("antenna")}
+
+
+def equipment_label(kind: object) -> Text | str:
+    """`antenna` → "antenna" / "antenne" where shown; an unknown kind as the API sent it."""
+    known = EQUIPMENT_KINDS.get(str(kind))
+    return Text(known) if known else str(kind)
+
 
 ALLOWED_COMMITMENTS = frozenset({0, 12, 24})
 """Commitment lengths offered, in months; over 24 months is banned (L224-28)."""

@@ -22,12 +22,20 @@ from typing import Any, Protocol
 
 from domain.money import format_money
 
-__all__ = ["Money", "N_", "Text", "Translator", "localize"]
+__all__ = ["Money", "N_", "Text", "Translator", "localize", "ngettext"]
 
 
 def N_(message: str) -> str:
     """Mark `message` for the catalogue; it is translated where it is shown."""
     return message
+
+
+def ngettext(singular: str, plural: str, n: int, /, **args: Any) -> Text:
+    """`Text.plural`, chosen by `n` where it is shown ({n} is an argument). Call it under
+    this name with string literals: scripts/i18n.py extracts `ngettext(a, b, n)` as one
+    plural message (`Text.plural(N_(a), N_(b), n)` would give two unrelated entries, and
+    the French plural would never be found)."""
+    return Text.plural(singular, plural, n, **args)
 
 
 @dataclass(frozen=True)
@@ -89,7 +97,8 @@ class Text(str):
 
     @classmethod
     def plural(cls, singular: str, plural: str, n: int, /, **args: Any) -> Text:
-        """ngettext's choice by `n` ({n} is an argument too)."""
+        """ngettext's choice by `n` ({n} is an argument too); use `ngettext()` below, which
+        the extractor knows."""
         return cls._make(singular, plural, n, {"n": n, **args}, None, "")
 
     @classmethod

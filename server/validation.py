@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from domain.i18n import N_, Text
+from domain.i18n import N_, Text, ngettext
 
 __all__ = ["worded"]
 
@@ -32,12 +32,6 @@ _DATE_REASONS = frozenset(
         N_("unexpected extra characters at the end of the input"),
     }
 )
-
-
-def ngettext(singular: str, plural: str, n: int) -> Text:
-    """`Text.plural` under gettext's name, so scripts/i18n.py extracts the pair as one
-    plural message."""
-    return Text.plural(singular, plural, n)
 
 
 def _choices(expected: str) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 from cli import i18n
 from cli.i18n import _
 from cli.output import Column, human
+from domain.commitment import equipment_label
 
 
 def kind_label(kind: str) -> str:
@@ -31,11 +32,6 @@ def status_label(status: str) -> str:
     return labels.get(status, status)
 
 
-def equipment_label(kind: str) -> str:
-    labels = {"box": _("box"), "antenna": _("antenna")}
-    return labels.get(kind, kind)
-
-
 def in_words(contract: Mapping[str, Any]) -> dict[str, Any]:
     """Kind and status in words for tables, under the same keys as in json/csv."""
     return {
@@ -50,7 +46,7 @@ def sections(
 ) -> list[tuple[str, list[dict[str, Any]], list[Column]]]:
     """The nested lists of a contract as (heading, rows, columns), in reading order."""
     equipment = [
-        {**e, "kind": equipment_label(str(e.get("kind")))} for e in contract.get("equipment") or []
+        {**e, "kind": equipment_label(e.get("kind"))} for e in contract.get("equipment") or []
     ]
     options = [
         {**o, "state": _("validated") if o.get("validated") else _("awaiting validation")}

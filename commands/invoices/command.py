@@ -37,7 +37,7 @@ from commands.invoices.options import (
 )
 from commands.invoices.pdf import destination, fetch_pdf, write_atomically
 from commands.invoices.staff import bulk_list
-from commands.invoices.views import explanation, kind_label, status_label
+from commands.invoices.views import explanation, kind_label, with_words
 
 app = typer.Typer(
     help="Invoices: list, show, download. Without a subcommand: list them.",
@@ -125,7 +125,7 @@ def _list(
     out = env.out
     if out.fmt in HUMAN_FORMATS:
         # Same keys as json/csv (so --columns names do not change), statuses in words.
-        table = [{**r, "status": status_label(str(r.get("status")))} for r in rows]
+        table = [with_words(r) for r in rows]
         totals = {"total_cents": sum(int(r.get("total_cents") or 0) for r in table)}
         out.render(table, list_columns(), title=_("Invoices"), totals=totals)
         if not table:
@@ -162,7 +162,7 @@ def show(
         )
         out.render(rows, machine_line_columns())
         return
-    header = {**invoice, "status": status_label(str(invoice.get("status")))}
+    header = with_words(invoice)
     out.render_one(header, header_fields(), title=_("Invoice {id}").format(id=invoice.get("id")))
     out.text("")
     out.render(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from cli.i18n import _
+from cli.i18n import _, localized
 from cli.output import human
+from domain.calendar import debit_moved_reason
 from domain.money import format_money
 
 
@@ -31,6 +33,31 @@ def kind_label(kind: str) -> str:
     return labels.get(kind, kind)
 
 
+def moved_reason(invoice: Mapping[str, Any]) -> Any:
+    """Why the debit moved, in the user's language: the server sends the English sentence
+    of domain.calendar's rule; when the same rule gives the same sentence here, its
+    translation is shown, else the server's own words."""
+    sent = invoice.get("debit_date_moved_reason")
+    debit = str(invoice.get("debit_date") or "")
+    if not sent or len(debit) < 10:
+        return sent
+    try:
+        day = dt.date.fromisoformat(debit[:10])
+    except ValueError:
+        return sent
+    ours = debit_moved_reason(day.year, day.month)
+    return localized(ours) if ours is not None and ours == sent else sent
+
+
+def with_words(invoice: Mapping[str, Any]) -> dict[str, Any]:
+    """Status and moved reason in words for tables (json/csv keep the API's values)."""
+    return {
+        **invoice,
+        "status": status_label(str(invoice.get("status"))),
+        "debit_date_moved_reason": moved_reason(invoice),
+    }
+
+
 def explanation(
     invoice: Mapping[str, Any], lines: Iterable[Mapping[str, Any]], locale: str
 ) -> Iterator[str]:
@@ -46,7 +73,7 @@ def explanation(
     total = format_money(int(invoice.get("total_cents") or 0), locale)
     yield _("Total: {total}").format(total=total)
     debit = human(invoice.get("debit_date"), "date", locale)
-    moved = invoice.get("debit_date_moved_reason")
+    moved = moved_reason(invoice)
     if moved:
         yield _("Debit date moved to {date}: {reason}").format(date=debit, reason=moved)
     elif invoice.get("debit_date"):

@@ -13,7 +13,7 @@ from typing import Any
 from cli.i18n import _, localized, ngettext
 from cli.output import Column, Renderer, human
 from commands.contracts.views import kind_label, status_label
-from domain.diagnose.findings import equipment_label
+from domain.commitment import equipment_label
 from domain.upcoming import LIVE_STATUSES
 
 MAX_TODO = 8

@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from cli.context import Env
-from cli.i18n import _
+from cli.i18n import _, localized
 from cli.output import Column, Renderer, human
+from domain.commitment import equipment_label
 from domain.money import format_money
 
 MACHINE_FORMATS = ("json", "ndjson", "csv", "tsv")
@@ -71,7 +72,10 @@ def _quote_fields(
     end = contract.get("commitment_end")
     ret = q.get("equipment_return")
     if ret:
-        items = ", ".join(f"{i.get('kind')} {i.get('serial')}" for i in ret.get("items") or [])
+        items = ", ".join(
+            f"{localized(equipment_label(i.get('kind')))} {i.get('serial')}"
+            for i in ret.get("items") or []
+        )
         returning = _("{items}: by {deadline}, reference {reference}").format(
             items=items or "-", deadline=d(env, ret["deadline"]), reference=ret["reference"]
         )
@@ -154,7 +158,7 @@ def equipment_lines(env: Env, items: list[dict[str, Any]]) -> list[str]:
     for item in items:
         lines.append(
             _("  - {kind} {serial} (price-list value {value}), by {deadline}").format(
-                kind=item.get("kind"),
+                kind=localized(equipment_label(item.get("kind"))),
                 serial=item.get("serial"),
                 value=m(env, item.get("value_cents")),
                 deadline=d(env, item.get("return_deadline")),

@@ -21,13 +21,12 @@ from domain.diagnose.findings import (
     amount,
     day,
     join,
-    ngettext,
     ok,
     parse_date,
     semicolons,
     unique,
 )
-from domain.i18n import N_, Text
+from domain.i18n import N_, Text, ngettext
 
 # --- account data ------------------------------------------------------------------------
 

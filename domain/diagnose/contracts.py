@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from domain.claims import GESTURE_OUTAGE_HOURS, mediator_from, mediator_until
-from domain.commitment import equipment_return_deadline
+from domain.commitment import equipment_label, equipment_return_deadline
 from domain.diagnose.account import (
     AccountData,
     check_debits,
@@ -28,10 +28,8 @@ from domain.diagnose.findings import (
     amount,
     category_label,
     day,
-    equipment_label,
     join,
     minute,
-    ngettext,
     ok,
     parse_date,
     parse_stamp,
@@ -39,7 +37,7 @@ from domain.diagnose.findings import (
     unique,
 )
 from domain.diagnose.parcels import check_deliveries, check_options, check_partwork_issues
-from domain.i18n import N_, Text
+from domain.i18n import N_, Text, ngettext
 
 # Thresholds. Each is a choice of this project ([ours]) unless it cites a rule.
 # Outages older than this are history: the gesture would have been asked for long ago,

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
-from domain.i18n import N_, Money, Text
+from domain.i18n import N_, Money, Text, ngettext
 from domain.money import format_money
 
 Status = Literal["ok", "warn", "fail", "skip"]
@@ -48,17 +48,11 @@ CLAIM_CATEGORIES = {
     "termination": N_("termination"),
     "other": N_("other"),
 }
-EQUIPMENT_KINDS = {"box": N_("box"), "antenna": N_("antenna")}
 
 
 def category_label(category: Any) -> Text | str:
     known = CLAIM_CATEGORIES.get(str(category))
     return Text(known) if known else str(category)
-
-
-def equipment_label(kind: Any) -> Text | str:
-    known = EQUIPMENT_KINDS.get(str(kind))
-    return Text(known) if known else str(kind)
 
 
 # --- the checks ------------------------------------------------------------------------
@@ -143,13 +137,6 @@ def counts(findings: Iterable[Finding]) -> dict[str, int]:
     for f in findings:
         tally[f.status] += 1
     return tally
-
-
-def ngettext(singular: str, plural: str, n: int, /, **args: Any) -> Text:
-    """`Text.plural`, chosen by `n` where it is shown. Named after gettext's function so
-    that scripts/i18n.py extracts the pair as one plural message (it knows `ngettext`, not
-    `Text.plural`); French takes the singular for 0 and 1."""
-    return Text.plural(singular, plural, n, **args)
 
 
 def summary_line(findings: Iterable[Finding]) -> Text:

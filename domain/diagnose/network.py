@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 from statistics import median
 from typing import Any
 
-from domain.diagnose.findings import CMD_CLEAR_CACHE, Finding, minute, ngettext, ok, parse_stamp
-from domain.i18n import N_, Text
+from domain.diagnose.findings import CMD_CLEAR_CACHE, Finding, minute, ok, parse_stamp
+from domain.i18n import N_, Text, ngettext
 
 # Thresholds. Each is a choice of this project ([ours]) unless it cites a rule.
 CLOCK_WARN_S = 60.0

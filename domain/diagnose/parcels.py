@@ -17,13 +17,12 @@ from domain.diagnose.findings import (
     amount,
     day,
     join,
-    ngettext,
     ok,
     parse_date,
     semicolons,
     unique,
 )
-from domain.i18n import N_, Text
+from domain.i18n import N_, Text, ngettext
 
 # Thresholds. Each is a choice of this project ([ours]) unless it cites a rule.
 # A parcel shipped but not received is "in transit" for this long after its expected date

@@ -48,14 +48,14 @@ def both(
 def test_not_found(api: httpx.Client) -> None:
     english, french = both(lambda h: api.get("/v1/invoices/INV-NOPE", headers=h), 404, "not_found")
     assert english["detail"] == "no such invoice"
-    assert french["detail"] == "facture introuvable"
+    assert french["detail"] == "aucune facture de ce numéro"
     assert (english["title"], french["title"]) == ("Not Found", "Introuvable")
 
 
 def test_unknown_endpoint(api: httpx.Client) -> None:
     english, french = both(lambda h: api.get("/v1/nowhere", headers=h), 404, "not_found")
     assert english["detail"] == "no such endpoint: GET /v1/nowhere"
-    assert french["detail"] == "point d'accès introuvable : GET /v1/nowhere"
+    assert french["detail"] == "aucun point d'accès GET /v1/nowhere"
 
 
 def test_unauthorized(sandbox: Sandbox) -> None:
@@ -200,7 +200,7 @@ def test_success_bodies_do_not_change(api: httpx.Client) -> None:
 def test_cli_shows_the_server_detail_in_its_language(run_cli: Any) -> None:
     french = run_cli("invoices", "show", "INV-NOPE", env_vars={"LANG": "fr_FR.UTF-8"})
     assert french.exit_code == 4, french.stderr
-    assert "facture introuvable" in french.stderr
+    assert "introuvable : aucune facture de ce numéro" in french.stderr
     assert "no such invoice" not in french.stderr
     english = run_cli("invoices", "show", "INV-NOPE", env_vars={"LANG": "C"})
     assert english.exit_code == 4, english.stderr
@@ -289,7 +289,7 @@ def test_the_server_reads_the_cli_catalogue() -> None:
     from server.language import locale_dir, translator
 
     assert (locale_dir() / "fr" / "LC_MESSAGES" / "moncompte.mo").is_file()
-    assert translator("fr").gettext("no such invoice") == "facture introuvable"
+    assert translator("fr").gettext("no such invoice") == "aucune facture de ce numéro"
     assert translator("en").gettext("no such invoice") == "no such invoice"
     assert translator("fr") is translator("fr")  # loaded once
 

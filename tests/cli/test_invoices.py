@@ -334,6 +334,36 @@ def test_explain_moved_debit_date(run_cli: Any, sandbox: Any) -> None:
     assert invoice["debit_date_moved_reason"] in plain.stdout
 
 
+
+def test_moved_debit_date_reason_in_french(run_cli: Any, sandbox: Any) -> None:
+    """The API sends the English reason; in French the CLI words the same rule again, with
+    French weekdays, months and holiday names, and json keeps the API's sentence."""
+    import datetime as dt
+
+    from cli import i18n
+    from domain.calendar import debit_moved_reason
+
+    invoice_id = demo_refs(TODAY)["moved_debit_invoice"]
+    invoice = api_get(sandbox, f"/v1/invoices/{invoice_id}")
+    debit = dt.date.fromisoformat(invoice["debit_date"])
+    reason = debit_moved_reason(debit.year, debit.month)
+    assert reason == invoice["debit_date_moved_reason"]
+    i18n.activate("fr")
+    try:
+        french = i18n.localized(reason)
+    finally:
+        i18n.activate("en")
+    assert french != reason and " est " in french
+    result = run_cli("invoices", "show", invoice_id, "--explain", env_vars=FR)
+    assert result.exit_code == 0, result.stderr
+    assert french in result.stdout
+    assert invoice["debit_date_moved_reason"] not in result.stdout
+    assert debit.strftime("%d/%m/%Y") in result.stdout
+    listed = run_cli("invoices", "-o", "json", env_vars=FR)
+    by_id = {row["id"]: row for row in listed.json}
+    assert by_id[invoice_id]["debit_date_moved_reason"] == invoice["debit_date_moved_reason"]
+
+
 def test_explain_debit_mismatch(run_cli: Any) -> None:
     result = run_cli("invoices", "show", DEMO_REFS["debit_mismatch_invoice"], "--explain")
     assert result.exit_code == 0, result.stderr

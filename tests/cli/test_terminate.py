@@ -155,6 +155,9 @@ def test_quote_machine_formats_are_raw_and_not_translated(run_cli: Any) -> None:
     assert values["total_cents"] == "16896" and values["withdrawal_possible"] == "false"
     table_fr = run_cli("terminate", INTERNET, "--quote", env_vars={"LANG": "fr_FR.UTF-8"})
     assert "168,96 €" in table_fr.stdout and "16/01/2028" in table_fr.stdout
+    kinds = {item["kind"] for item in english.json["equipment_return"]["items"]}
+    assert "antenna" in kinds and "antenna" in english.stdout
+    assert "antenne" in table_fr.stdout and "antenna" not in table_fr.stdout
 
 
 def test_quote_refusals_and_bad_input(run_cli: Any) -> None:

@@ -261,7 +261,6 @@ OFFLINE: list[tuple[str, int, Callable[[Path], Runner]]] = [
         2,
         lambda t: _offline(t, "login", "--with-token", "--insecure-storage", stdin="\n"),
     ),
-
     (
         "corrupt config",
         2,

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from domain.diagnose import CMD_LOGIN, Finding, evaluate_cache, human_bytes
-from domain.diagnose.findings import minute, ngettext, semicolons
-from domain.i18n import N_, Text
+from domain.diagnose.findings import minute, semicolons
+from domain.i18n import N_, Text, ngettext
 
 if TYPE_CHECKING:
     from cli.config import ConfigFile
