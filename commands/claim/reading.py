@@ -43,13 +43,20 @@ def show(ctx: typer.Context, claim_id: ClaimIdArg) -> None:
     env.out.render(
         [_message_row(m) for m in claim.get("messages") or []],
         [
-            Column("sent_at", _("Sent")),
+            Column("sent_at", _("Sent"), "date"),
             Column("author", _("From")),
             Column("body", _("Message")),
             Column("attachments", _("Attachments")),
         ],
         title=_("Messages"),
     )
+
+
+def _author(author: str) -> str:
+    """Who wrote a message, in words (tables only: json keeps the API's code)."""
+    # Translators: the author of a claim message: the customer, or the provider's support.
+    labels = {"customer": _("customer"), "support": _("support")}
+    return labels.get(author, author)
 
 
 def _message_row(message: dict[str, Any]) -> dict[str, Any]:
@@ -60,7 +67,7 @@ def _message_row(message: dict[str, Any]) -> dict[str, Any]:
     )
     return {
         "sent_at": message.get("sent_at"),
-        "author": message.get("author"),
+        "author": _author(str(message.get("author"))),
         "body": message.get("body"),
         "attachments": files or None,
     }

@@ -325,6 +325,18 @@ def test_show(run_cli: Any) -> None:
     assert run_cli("claim", "show", "CL-9999999").exit_code == 4
 
 
+def test_show_messages_in_french(run_cli: Any) -> None:
+    raw = run_cli("claim", "show", ANSWERED_CLAIM, "-o", "json").json
+    french = run_cli("claim", "show", ANSWERED_CLAIM, env_vars={"LANG": "fr_FR.UTF-8"})
+    assert french.exit_code == 0, french.stderr
+    first = raw["messages"][0]["sent_at"]  # 2026-11-09T18:40:00Z
+    day, time = first[8:10] + "/" + first[5:7] + "/" + first[:4], first[11:16]
+    assert f"{day} {time}" in french.stdout and first not in french.stdout
+    rows = [line.split() for line in french.lines if line.startswith(day)]
+    assert rows and rows[0][2] == "client"
+    assert "service client" in french.stdout and "support " not in french.stdout
+
+
 def test_reply_with_attachment(run_cli: Any, fresh_sandbox: Any, tmp_path: Path) -> None:
     receipt = tmp_path / "deposit.pdf"
     receipt.write_bytes(PDF)
