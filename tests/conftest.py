@@ -16,6 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
+
+# No timings in tests (a loaded CI machine once took 584 ms over hypothesis's default 200 ms
+# deadline on a first call, a flaky failure that says nothing of the code): properties are
+# checked for what they compute, and speed is measured in bench/.
+settings.register_profile("moncompte", deadline=None)
+settings.load_profile("moncompte")
 
 TODAY = date(2026, 11, 24)
 
