@@ -15,7 +15,7 @@ import typer
 
 from cli.context import Env
 from cli.errors import UsageError
-from cli.files import json_reason, os_reason
+from cli.files import cannot_read, json_reason
 from cli.i18n import _
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
@@ -122,6 +122,4 @@ def _read(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise UsageError(
-            _("cannot read {file}: {why}").format(file=path, why=os_reason(exc))
-        ) from None
+        raise cannot_read(path, exc) from None

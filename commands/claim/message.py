@@ -15,7 +15,7 @@ from pathlib import Path
 
 from cli.context import Env
 from cli.errors import UsageError
-from cli.files import cannot_write, os_reason
+from cli.files import cannot_read, cannot_write, os_reason
 from cli.i18n import _
 
 MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024  # per file, as the server enforces
@@ -52,9 +52,7 @@ def message_text(env: Env, text: str | None, file: str | None, *, header: str) -
         except UnicodeDecodeError:
             raise UsageError(_("cannot read {file}: not UTF-8 text").format(file=file)) from None
         except OSError as exc:
-            raise UsageError(
-                _("cannot read {file}: {why}").format(file=file, why=os_reason(exc))
-            ) from None
+            raise cannot_read(file, exc) from None
     elif env.can_prompt:
         body = _edit(env, header)
     else:
