@@ -107,6 +107,17 @@ CHANNELS = (
 )
 
 
+def _table_head(title: str, headers: list[str]) -> list[str]:
+    """A section's heading and the head of its Markdown table."""
+    return [
+        "",
+        "## " + title,
+        "",
+        "| " + " | ".join(headers) + " |",
+        "|" + " --- |" * len(headers),
+    ]
+
+
 def report_markdown(report: Mapping[str, Any], say: Callable[[Any], str] = str) -> str:
     """The support file for people: what to read out or paste into the contact form.
 
@@ -160,13 +171,7 @@ def report_markdown(report: Mapping[str, Any], say: Callable[[Any], str] = str) 
         )
     if report.get("contracts"):
         headers = [t(N_("id")), t(N_("kind")), t(N_("offer")), t(N_("status"))]
-        lines += [
-            "",
-            "## " + t(N_("Contracts")),
-            "",
-            "| " + " | ".join(headers) + " |",
-            "| --- | --- | --- | --- |",
-        ]
+        lines += _table_head(t(N_("Contracts")), headers)
         for c in report["contracts"]:
             lines.append(
                 f"| {_md(c['id'])} | {_md(c['kind'])} | {_md(c['offer'])} | {_md(c['status'])} |"
@@ -195,13 +200,7 @@ def report_markdown(report: Mapping[str, Any], say: Callable[[Any], str] = str) 
                 label = t(REF_LABELS[kind]) if kind in REF_LABELS else kind
                 lines.append("- " + t(N_("{kind}: {ids}"), kind=label, ids=", ".join(ids)))
     headers = [t(N_("check")), t(N_("status")), t(N_("finding"))]
-    lines += [
-        "",
-        "## " + t(N_("All checks")),
-        "",
-        "| " + " | ".join(headers) + " |",
-        "| --- | --- | --- |",
-    ]
+    lines += _table_head(t(N_("All checks")), headers)
     for c in report.get("checks") or []:
         lines.append(f"| {_md(c['id'])} | {_md(c['status'])} | {md(c['finding'])} |")
     lines += ["", "## " + t(N_("System")), ""]
