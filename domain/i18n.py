@@ -103,7 +103,8 @@ class Text(str):
 
     @classmethod
     def joined(cls, parts: Iterable[Any], separator: str = "; ") -> Text:
-        """Parts shown one after the other, each localized (the separator is punctuation)."""
+        """Parts shown one after the other, each localized; the separator too when it is a
+        `Text` (French spaces its `;`: `Text.joined(parts, Text(N_("; ")))`)."""
         return cls._make("", None, None, {}, tuple(parts), separator)
 
     @classmethod
@@ -165,7 +166,7 @@ def _render(
     translator: Translator,
 ) -> str:
     if parts is not None:
-        return separator.join(localize(p, translator) for p in parts)
+        return localize(separator, translator).join(localize(p, translator) for p in parts)
     if plural_template is not None and n is not None:
         pattern = translator.ngettext(template, plural_template, n)
     else:

@@ -13,7 +13,6 @@ from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from domain.i18n import N_, Money, Text, ngettext
-from domain.money import format_money
 
 Status = Literal["ok", "warn", "fail", "skip"]
 Needs = Literal["local", "network", "account"]
@@ -190,10 +189,6 @@ def parse_stamp(value: Any) -> datetime | None:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def money(cents: Any) -> str:
-    return format_money(int(cents)) if isinstance(cents, int) else "?"
-
-
 def amount(cents: Any) -> Money | str:
     """An amount of the API's JSON, formatted where it is shown ("?" when there is none)."""
     return Money(cents) if isinstance(cents, int) else "?"
@@ -216,15 +211,13 @@ def minute(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(second=0, microsecond=0)
 
 
+# French puts a space before `;`: the separator is a message of its own.
+_SEMICOLON = Text(N_("; "))
+
+
 def semicolons(parts: Sequence[Any]) -> Text:
-    """`a; b; c`, each `;` a template of its own so that French spaces it (`a ; b ; c`):
-    the separator of `Text.joined` is not translated."""
-    if not parts:
-        return Text.joined(())
-    text = parts[0] if isinstance(parts[0], Text) else Text.joined(parts[:1])
-    for part in parts[1:]:
-        text = Text(N_("{a}; {b}"), a=text, b=part)
-    return text
+    """`a; b; c` in English, `a ; b ; c` in French."""
+    return Text.joined(parts, _SEMICOLON)
 
 
 def join(parts: Sequence[Any], limit: int = 4) -> Text:

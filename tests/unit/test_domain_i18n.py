@@ -69,3 +69,10 @@ def test_copies_and_pickles_keep_the_template(french: None) -> None:
         assert isinstance(again, Text)
         assert again == text
         assert i18n.localized(again) == "Utilisation :"
+
+
+def test_a_text_separator_is_translated_too(french: None) -> None:
+    colon = Text(N_("Usage:"))  # any catalogue message stands for a separator here
+    joined = Text.joined(["a", "b"], colon)
+    assert joined == "aUsage:b"
+    assert i18n.localized(joined) == "aUtilisation :b"
